@@ -1,0 +1,31 @@
+"""Rule box: pack one periodic LiFSI/DME box (thin wrapper around linmr.boxes)."""
+import json
+
+from linmr import boxes, composition, molecules
+from linmr.logs import to_file
+
+with to_file(snakemake.log[0]):
+    p = snakemake.params
+    sp = p.species
+    templates = {role: (sp[role]["name"], molecules.from_smiles(sp[role]["smiles"], seed=p.seed)) for role in sp}
+    m_salt = molecules.molar_mass(sp["cation"]["smiles"]) + molecules.molar_mass(sp["anion"]["smiles"])
+    m_solv = molecules.molar_mass(sp["solvent"]["smiles"])
+    comp = composition.composition(
+        p.conc["molarity_mol_L"], p.conc["density_g_cm3"], p.conc["n_salt"], m_salt, m_solv
+    )
+    atoms = boxes.build_box(templates, comp, seed=p.seed, tolerance=p.tolerance_A)
+    atoms.info["concentration"] = snakemake.wildcards.conc
+    atoms.write(snakemake.output.box, format="extxyz")
+    meta = {
+        "concentration": snakemake.wildcards.conc,
+        **comp.as_dict(),
+        "n_atoms": len(atoms),
+        "seed": p.seed,
+        "density_source": p.density_source,
+        "min_intermolecular_distance_A": atoms.info["min_intermolecular_distance_A"],
+        "salt_molar_mass_g_mol": m_salt,
+        "solvent_molar_mass_g_mol": m_solv,
+    }
+    with open(snakemake.output.meta, "w") as fh:
+        json.dump(meta, fh, indent=2)
+    print(json.dumps(meta, indent=2))

@@ -1,0 +1,47 @@
+"""Rule clusters: pick Li environments from the trajectory and cut whole-molecule clusters."""
+import csv
+
+import numpy as np
+from ase.io import read, write
+
+from linmr import clusters
+from linmr.logs import to_file
+
+with to_file(snakemake.log[0]):
+    cfg = snakemake.params.clusters
+    sp = snakemake.params.species
+    conc = snakemake.wildcards.conc
+    charges = {sp[r]["name"]: int(sp[r]["charge"]) for r in sp}
+    frames = read(snakemake.input.traj, index=":", format="extxyz")
+    chosen = clusters.select_environments(
+        frames, cfg["per_concentration"], skip=cfg["skip_frames"], seed=snakemake.params.seed
+    )
+    cut, rows = [], []
+    for k, (f, li) in enumerate(chosen):
+        c = clusters.cut_cluster(frames[f], li, cfg["r_cut_A"], charges)
+        cid = f"{conc}-{k:04d}"
+        c.info.update(cluster_id=cid, concentration=conc, frame=f, time_ps=frames[f].info.get("time_ps"))
+        cut.append(c)
+        rows.append(
+            {
+                "cluster_id": cid,
+                "concentration": conc,
+                "frame": f,
+                "time_ps": frames[f].info.get("time_ps"),
+                "li_index": li,
+                "n_atoms": len(c),
+                "charge_e": c.info["charge"],
+                "multiplicity": c.info["multiplicity"],
+                **{f"n_{n}": c.info.get(f"n_{n}", 0) for n in charges},
+            }
+        )
+    size = cfg["bundle_size"]
+    for b, path in enumerate(snakemake.output.bundles):
+        part = cut[b * size : (b + 1) * size]
+        # an empty bundle (fewer environments than requested) is an empty, valid file
+        write(path, part, format="extxyz") if part else open(path, "w").close()
+    with open(snakemake.output.table, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    print(f"{len(cut)} clusters from {len(frames)} frames; atoms per cluster {np.mean([len(c) for c in cut]):.1f}")

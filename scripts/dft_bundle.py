@@ -1,0 +1,19 @@
+"""Rule dft_bundle: DFT NMR of one bundle of clusters; failed clusters are recorded, not fatal."""
+import os
+
+from ase.io import read
+
+from linmr.dft import get_backend, level_from_config
+from linmr.dft.runner import run_bundle
+from linmr.logs import set_threads, to_file
+
+with to_file(snakemake.log[0]):
+    set_threads(snakemake.threads)
+    cfg = snakemake.params.dft
+    path = snakemake.input.bundle
+    clusters = read(path, index=":", format="extxyz") if os.path.getsize(path) else []
+    rows = run_bundle(
+        clusters, get_backend(cfg["backend"]), level_from_config(cfg), snakemake.output[0],
+        max_memory_mb=cfg["max_memory_mb"],
+    )
+    print(f"{sum(r['status'] == 'ok' for r in rows)} of {len(rows)} clusters ok")

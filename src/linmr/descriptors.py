@@ -1,0 +1,95 @@
+"""SOAP descriptors of Li environments (DScribe), one featurizer for training and prediction.
+
+The featurizer is built from a plain settings dict that travels inside the model
+bundle, so a trajectory is featurised exactly as the training data was. Labelled
+Li are featurised in the *periodic MD frame* the cluster was cut from (not in the
+cut cluster), so training and prediction see the same environment by construction,
+whatever the DFT cluster radius.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from ase import Atoms
+
+from . import LinmrError
+
+
+@dataclass(frozen=True)
+class SoapSettings:
+    species: tuple[str, ...] = ("Li", "C", "H", "O", "N", "S", "F")
+    r_cut: float = 4.5  # Å
+    n_max: int = 4
+    l_max: int = 3
+    sigma: float = 0.4  # Å
+    compression: dict = field(default_factory=lambda: {"mode": "off"})
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["species"] = list(self.species)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SoapSettings":
+        d = dict(d)
+        d["species"] = tuple(d.get("species", cls.species))
+        return cls(**d)
+
+
+class Featurizer:
+    """DScribe SOAP centred on chosen atoms; float32 output, one row per centre."""
+
+    def __init__(self, settings: SoapSettings):
+        self.settings = settings
+        self._soap = {}
+
+    def _get(self, periodic: bool):
+        if periodic not in self._soap:
+            from dscribe.descriptors import SOAP
+
+            s = self.settings
+            self._soap[periodic] = SOAP(
+                species=list(s.species),
+                r_cut=s.r_cut,
+                n_max=s.n_max,
+                l_max=s.l_max,
+                sigma=s.sigma,
+                periodic=periodic,
+                compression=dict(s.compression),
+                sparse=False,
+                dtype="float32",
+            )
+        return self._soap[periodic]
+
+    @property
+    def n_features(self) -> int:
+        return int(self._get(False).get_number_of_features())
+
+    def check_species(self, atoms: Atoms, source: str = "structure") -> None:
+        unknown = sorted(set(atoms.get_chemical_symbols()) - set(self.settings.species))
+        if unknown:
+            raise LinmrError(
+                f"{source} contains element(s) {unknown} that the descriptor/model never saw "
+                f"(species {list(self.settings.species)})"
+            )
+
+    def __call__(self, atoms: Atoms, centers, n_jobs: int = 1) -> np.ndarray:
+        """SOAP vectors (float32, shape ``(len(centers), n_features)``) of ``centers`` in ``atoms``."""
+        self.check_species(atoms)
+        periodic = bool(atoms.pbc.any())
+        x = self._get(periodic).create(atoms, centers=list(centers), n_jobs=n_jobs)
+        return np.asarray(x, dtype=np.float32).reshape(len(centers), -1)
+
+    def many(self, frames: list[Atoms], centers: list[list[int]], n_jobs: int = 1) -> np.ndarray:
+        """Stack of SOAP vectors for several frames (rows in frame order, then centre order)."""
+        if not frames:
+            return np.zeros((0, self.n_features), np.float32)
+        periodic = {bool(a.pbc.any()) for a in frames}
+        if len(periodic) != 1:
+            raise LinmrError("cannot featurise periodic and non-periodic structures in one call")
+        for a in frames:
+            self.check_species(a)
+        x = self._get(periodic.pop()).create(frames, centers=[list(c) for c in centers], n_jobs=n_jobs)
+        return np.asarray(x, dtype=np.float32).reshape(-1, self.n_features)

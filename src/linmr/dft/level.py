@@ -1,0 +1,38 @@
+"""Level of theory: one small value object, written into every DFT output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Level:
+    method: str = "B3LYP"  # 'HF' or a DFT functional name
+    basis: dict = field(default_factory=lambda: {"default": "6-31G*"})  # element -> basis; 'default' for the rest
+    density_fit: bool = True
+    grid_level: int = 1
+    giao_density_fit: bool = True  # density-fit the GIAO two-electron term too (needs density_fit)
+
+    def basis_for(self, symbol: str) -> str:
+        return self.basis.get(symbol, self.basis.get("default", "6-31G*"))
+
+    def label(self) -> str:
+        """A stable, human-readable string naming the level, e.g. ``B3LYP/Li:6-31G*,*:STO-3G/RI/grid1``."""
+        parts = [f"{k}:{v}" for k, v in sorted(self.basis.items()) if k != "default"]
+        parts.append(f"*:{self.basis.get('default', '6-31G*')}")
+        text = f"{self.method}/{','.join(parts)}"
+        if self.density_fit:
+            text += "/RI" + ("-GIAO" if self.giao_density_fit else "")
+        if self.method.upper() != "HF":
+            text += f"/grid{self.grid_level}"
+        return text
+
+
+def level_from_config(cfg: dict) -> Level:
+    return Level(
+        method=str(cfg.get("method", "B3LYP")),
+        basis=dict(cfg.get("basis", {"default": "6-31G*"})),
+        density_fit=bool(cfg.get("density_fit", True)),
+        grid_level=int(cfg.get("grid_level", 1)),
+        giao_density_fit=bool(cfg.get("giao_density_fit", True)),
+    )

@@ -1,0 +1,261 @@
+"""A torch MLP ensemble mapping SOAP vectors to 7Li shifts (ppm), saved as a self-contained bundle.
+
+The bundle is one directory: ``weights.pt`` (plain tensors, loaded with
+``torch.load(weights_only=True)``) and ``bundle.json`` (featurizer settings,
+standardisation, architecture, level of theory, package versions).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import LinmrError
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    hidden: tuple[int, ...] = (64, 32)
+    dropout: float = 0.1
+    ensemble: int = 4
+    max_epochs: int = 800
+    patience: int = 80
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-3
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelSettings":
+        d = dict(d)
+        if "hidden" in d:
+            d["hidden"] = tuple(int(h) for h in d["hidden"])
+        return cls(**d)
+
+
+def _mlp(n_in: int, hidden: tuple[int, ...], dropout: float):
+    import torch.nn as nn
+
+    layers, n = [], n_in
+    for h in hidden:
+        layers += [nn.Linear(n, h), nn.SiLU(), nn.Dropout(dropout)]
+        n = h
+    layers.append(nn.Linear(n, 1))
+    return nn.Sequential(*layers)
+
+
+def device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def grouped_split(groups, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train/validation/test index arrays such that no group (source MD frame) straddles two sets."""
+    groups = np.asarray(groups)
+    uniq = np.unique(groups)
+    if len(uniq) < 3:
+        raise LinmrError(f"need labelled Li from at least 3 MD frames to split train/validation/test, got {len(uniq)}")
+    rng = np.random.default_rng(seed)
+    rng.shuffle(uniq)
+    n = len(uniq)
+    n_test = max(1, round(fractions[2] * n))
+    n_val = max(1, round(fractions[1] * n))
+    test_g, val_g = set(uniq[:n_test]), set(uniq[n_test : n_test + n_val])
+    test = np.flatnonzero([g in test_g for g in groups])
+    val = np.flatnonzero([g in val_g for g in groups])
+    train = np.flatnonzero([(g not in test_g) and (g not in val_g) for g in groups])
+    return train, val, test
+
+
+@dataclass
+class Bundle:
+    """Everything prediction needs: the featurizer, the standardisation and the ensemble."""
+
+    featurizer: dict
+    settings: dict
+    x_mean: np.ndarray
+    x_std: np.ndarray
+    y_mean: float
+    y_std: float
+    states: list = field(default_factory=list)  # one state_dict per ensemble member
+    metadata: dict = field(default_factory=dict)
+
+    def _members(self):
+        import torch
+
+        out = []
+        s = ModelSettings.from_dict(self.settings)
+        for state in self.states:
+            net = _mlp(len(self.x_mean), s.hidden, s.dropout)
+            net.load_state_dict(state)
+            net.eval()
+            out.append(net)
+        return out
+
+    def predict(self, x: np.ndarray, batch: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+        """Ensemble mean and spread (standard deviation over members), both in ppm."""
+        import torch
+
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != len(self.x_mean):
+            raise LinmrError(f"descriptor has shape {x.shape}, the model expects (n, {len(self.x_mean)})")
+        members = getattr(self, "_cache", None) or self._members()
+        self._cache = members
+        preds = []
+        with torch.no_grad():
+            for lo in range(0, len(x), batch):
+                xb = torch.from_numpy((x[lo : lo + batch] - self.x_mean) / self.x_std)
+                preds.append(np.stack([m(xb).squeeze(-1).numpy() for m in members], axis=1))
+        p = np.concatenate(preds, axis=0) if preds else np.zeros((0, len(members)), np.float32)
+        p = p.astype(np.float64) * self.y_std + self.y_mean
+        return p.mean(axis=1), p.std(axis=1)
+
+    def save(self, directory: str | Path) -> None:
+        import torch
+
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        tensors = {f"member{k}.{name}": t for k, st in enumerate(self.states) for name, t in st.items()}
+        tensors["x_mean"] = torch.from_numpy(np.asarray(self.x_mean, np.float32))
+        tensors["x_std"] = torch.from_numpy(np.asarray(self.x_std, np.float32))
+        torch.save(tensors, d / "weights.pt.tmp")
+        (d / "weights.pt.tmp").replace(d / "weights.pt")
+        meta = {
+            "featurizer": self.featurizer,
+            "settings": self.settings,
+            "y_mean_ppm": self.y_mean,
+            "y_std_ppm": self.y_std,
+            "n_members": len(self.states),
+            "metadata": self.metadata,
+        }
+        (d / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "Bundle":
+        import torch
+
+        d = Path(directory)
+        try:
+            meta = json.loads((d / "bundle.json").read_text())
+            tensors = torch.load(d / "weights.pt", map_location="cpu", weights_only=True)
+        except FileNotFoundError as exc:
+            raise LinmrError(f"model bundle {d} is incomplete: {exc.filename} is missing") from exc
+        states = []
+        for k in range(int(meta["n_members"])):
+            prefix = f"member{k}."
+            states.append({n[len(prefix) :]: t for n, t in tensors.items() if n.startswith(prefix)})
+        return cls(
+            featurizer=meta["featurizer"],
+            settings=meta["settings"],
+            x_mean=tensors["x_mean"].numpy(),
+            x_std=tensors["x_std"].numpy(),
+            y_mean=float(meta["y_mean_ppm"]),
+            y_std=float(meta["y_std_ppm"]),
+            states=states,
+            metadata=meta.get("metadata", {}),
+        )
+
+
+def _train_member(x_tr, y_tr, x_va, y_va, s: ModelSettings, seed: int, progress=None):
+    import torch
+
+    torch.manual_seed(seed)
+    net = _mlp(x_tr.shape[1], s.hidden, s.dropout)
+    opt = torch.optim.AdamW(net.parameters(), lr=s.learning_rate, weight_decay=s.weight_decay)
+    xt, yt = torch.from_numpy(x_tr), torch.from_numpy(y_tr)
+    xv, yv = torch.from_numpy(x_va), torch.from_numpy(y_va)
+    best, best_state, wait = np.inf, None, 0
+    history = []
+    for epoch in range(s.max_epochs):
+        net.train()
+        opt.zero_grad()
+        loss = torch.mean((net(xt).squeeze(-1) - yt) ** 2)
+        loss.backward()
+        opt.step()
+        net.eval()
+        with torch.no_grad():
+            val = float(torch.mean((net(xv).squeeze(-1) - yv) ** 2))
+        history.append((epoch, float(loss), val))
+        if progress is not None:
+            progress.set_postfix(train=f"{float(loss):.3f}", val=f"{val:.3f}")
+        if val < best - 1e-6:
+            best, wait = val, 0
+            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            wait += 1
+            if wait >= s.patience:
+                break
+    return best_state, history
+
+
+def train(
+    x: np.ndarray,
+    y: np.ndarray,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    settings: ModelSettings,
+    featurizer: dict,
+    metadata: dict | None = None,
+    progress: bool = True,
+    log=print,
+) -> Bundle:
+    """Train ``settings.ensemble`` MLPs on standardised data with early stopping on ``val_idx``."""
+    import torch
+    from tqdm import tqdm
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float64)
+    x_mean = x[train_idx].mean(axis=0)
+    x_std = x[train_idx].std(axis=0)
+    x_std = np.where(x_std < 1e-6, 1.0, x_std).astype(np.float32)
+    y_mean, y_std = float(y[train_idx].mean()), float(y[train_idx].std() or 1.0)
+    xs = ((x - x_mean) / x_std).astype(np.float32)
+    ys = ((y - y_mean) / y_std).astype(np.float32)
+    states = []
+    bar = tqdm(range(settings.ensemble), desc="train ensemble", unit="member", disable=not progress)
+    for k in bar:
+        state, hist = _train_member(
+            xs[train_idx], ys[train_idx], xs[val_idx], ys[val_idx], settings, settings.seed + k, progress=bar
+        )
+        best = min(h[2] for h in hist)
+        log(f"member {k}: {len(hist)} epochs, best validation MSE {best * y_std**2:.4f} ppm^2")
+        states.append(state)
+    return Bundle(
+        featurizer=featurizer,
+        settings={**asdict(settings), "hidden": list(settings.hidden)},
+        x_mean=x_mean.astype(np.float32),
+        x_std=x_std,
+        y_mean=y_mean,
+        y_std=y_std,
+        states=states,
+        metadata=dict(metadata or {}),
+    )
+
+
+def ridge_baseline(x_tr, y_tr, x_te, alphas=(1e-3, 1e-2, 1e-1, 1, 10, 100, 1000)) -> np.ndarray:
+    """SOAP-ridge regression (standardised features, alpha chosen by leave-one-out CV)."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=alphas))
+    model.fit(x_tr, y_tr)
+    return model.predict(x_te)
+
+
+def metrics(y_true, y_pred) -> dict:
+    """MAE, RMSE, max |error| (ppm) and R^2."""
+    y_true = np.asarray(y_true, float)
+    err = np.asarray(y_pred, float) - y_true
+    ss = float(((y_true - y_true.mean()) ** 2).sum())
+    return {
+        "mae_ppm": float(np.abs(err).mean()),
+        "rmse_ppm": float(np.sqrt((err**2).mean())),
+        "max_error_ppm": float(np.abs(err).max()),
+        "r2": float(1 - (err**2).sum() / ss) if ss > 0 else float("nan"),
+        "n": int(len(y_true)),
+    }

@@ -1,0 +1,29 @@
+# Helpers shared by all rule files. The science lives in src/linmr; rules stay thin.
+import math
+
+from linmr.checks import check_config
+from linmr.labels import conc_label
+
+check_config(config)
+
+CONCS = {conc_label(c["molarity_mol_L"]): c for c in config["concentrations"]}
+N_BUNDLES = math.ceil(config["clusters"]["per_concentration"] / config["clusters"]["bundle_size"])
+BUNDLES = [f"{b:03d}" for b in range(N_BUNDLES)]
+RESULTS = config.get("results_dir", "results")
+
+FIGURES = [
+    "results/figures/spectra.png",
+    "results/figures/shift_vs_concentration.png",
+    "results/figures/parity.png",
+    "results/figures/solvation.png",
+    "results/figures/shift_per_class.png",
+]
+
+
+wildcard_constraints:
+    conc=r"[0-9.]+M",
+    bundle=r"[0-9]{3}",
+
+
+def trajectory(conc):
+    return f"results/md/{conc}/production.extxyz"
