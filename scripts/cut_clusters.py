@@ -18,7 +18,7 @@ with to_file(snakemake.log[0]):
     )
     cut, rows = [], []
     for k, (f, li) in enumerate(chosen):
-        c = clusters.cut_cluster(frames[f], li, cfg["r_cut_A"], charges)
+        c = clusters.cut_cluster(frames[f], li, cfg["r_cut_A"], charges, donors=cfg.get("donor_elements"))
         cid = f"{conc}-{k:04d}"
         c.info.update(cluster_id=cid, concentration=conc, frame=f, time_ps=frames[f].info.get("time_ps"))
         cut.append(c)

@@ -45,8 +45,13 @@ def cut_cluster(
     center: int,
     r_cut: float,
     charges: dict[str, int],
+    donors: tuple[str, ...] | None = None,
 ) -> Atoms:
     """All whole molecules with any atom within ``r_cut`` (Å, minimum image) of atom ``center``.
+
+    With ``donors`` (e.g. ``("O", "N")``) only atoms of those elements count, so the
+    cluster is the first coordination shell: molecules that bind the centre through a
+    donor atom, not ones whose hydrogens merely pass nearby.
 
     ``frame`` must carry the per-atom arrays ``mol_id`` and ``mol_name``; ``charges``
     maps molecule name to its formal charge (e). The cluster is centred on the
@@ -65,6 +70,9 @@ def cut_cluster(
     c = pos[center]
     rel = _mic(pos - c, cell)
     near = np.linalg.norm(rel, axis=1) <= r_cut
+    if donors is not None:
+        near &= np.isin(frame.get_chemical_symbols(), list(donors))
+    near[center] = True
     chosen = sorted(set(mol_id[near].tolist()), key=lambda m: (m != mol_id[center], m))
     idx, new_pos = [], []
     for m in chosen:

@@ -93,3 +93,30 @@ class Featurizer:
             self.check_species(a)
         x = self._get(periodic.pop()).create(frames, centers=[list(c) for c in centers], n_jobs=n_jobs)
         return np.asarray(x, dtype=np.float32).reshape(-1, self.n_features)
+
+
+def settings_from_config(cfg: dict) -> SoapSettings:
+    return SoapSettings(
+        species=tuple(cfg["species"]),
+        r_cut=float(cfg["r_cut_A"]),
+        n_max=int(cfg["n_max"]),
+        l_max=int(cfg["l_max"]),
+        sigma=float(cfg["sigma_A"]),
+        compression=dict(cfg.get("compression", {"mode": "off"})),
+    )
+
+
+def labelled_features(shifts, trajectories: dict, featurizer: Featurizer):
+    """SOAP of each DFT-labelled Li in the periodic MD frame its cluster was cut from.
+
+    ``shifts`` is a table with ``concentration``, ``frame``, ``li_index``; ``trajectories``
+    maps concentration label to a list of frames. Rows keep the order of ``shifts``.
+    """
+    frames, centers = [], []
+    for row in shifts.itertuples():
+        traj = trajectories[row.concentration]
+        if int(row.frame) >= len(traj):
+            raise LinmrError(f"cluster {row.cluster_id}: frame {row.frame} is beyond the {row.concentration} trajectory")
+        frames.append(traj[int(row.frame)])
+        centers.append([int(row.li_index)])
+    return featurizer.many(frames, centers)

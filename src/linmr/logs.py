@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import sys
+import traceback
 from pathlib import Path
 
 
@@ -15,7 +15,11 @@ def to_file(path: str | Path | None):
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", buffering=1) as fh, contextlib.redirect_stdout(fh), contextlib.redirect_stderr(fh):
-        yield
+        try:
+            yield
+        except BaseException:
+            traceback.print_exc(file=fh)  # the error stays in the rule's log, then propagates
+            raise
 
 
 def set_threads(n: int) -> None:

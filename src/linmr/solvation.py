@@ -52,3 +52,18 @@ def li_environments(
             }
         )
     return out
+
+
+CLASSES = ("SSIP", "CIP", "AGG")
+
+
+def class_statistics(pred) -> dict:
+    """Fractions of Li-frames per class, mean coordination numbers and mean shift (ppm) per class."""
+    n = len(pred)
+    out = {f"fraction_{c}": float((pred["solvation_class"] == c).sum() / n) if n else float("nan") for c in CLASSES}
+    for col in ("cn_O_solvent", "cn_O_anion", "cn_N_anion", "n_solvent", "n_anion"):
+        out[f"mean_{col}"] = float(pred[col].mean())
+    for c in CLASSES:
+        sub = pred[pred["solvation_class"] == c]
+        out[f"delta_{c}_ppm"] = float(sub["delta_ppm"].mean()) if len(sub) else float("nan")
+    return out

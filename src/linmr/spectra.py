@@ -59,3 +59,23 @@ def ppm_axis(shifts_ppm, fwhm: float, pad_ppm: float = 3.0, n: int = 4000) -> np
     s = np.asarray(shifts_ppm, float)
     lo, hi = s.min() - pad_ppm - 20 * fwhm, s.max() + pad_ppm + 20 * fwhm
     return np.linspace(hi, lo, n)
+
+
+def concentration_summary(pred: pd.DataFrame, fwhm: float, window_ps: float | None = None, n_blocks: int = 4) -> dict:
+    """Everything the figures need for one concentration: the spectrum, its peak, the mean shift
+    with its block-averaging standard error, and solvation statistics. Shifts in ppm."""
+    avg = time_average(pred, window_ps)
+    axis = ppm_axis(avg["delta_avg_ppm"], fwhm)
+    spec = lorentzian_spectrum(avg["delta_avg_ppm"], axis, fwhm)
+    per_frame = pred.groupby("frame")["delta_ppm"].mean().sort_index().to_numpy()
+    mean, sem = block_average(per_frame, n_blocks)
+    return {
+        "axis_ppm": axis,
+        "intensity": spec,
+        "peak_ppm": float(axis[int(np.argmax(spec))]),
+        "mean_delta_ppm": mean,
+        "sem_ppm": sem,
+        "n_li": int(pred["li_index"].nunique()),
+        "n_frames": int(pred["frame"].nunique()),
+        "mean_spread_ppm": float(pred["spread_ppm"].mean()),
+    }

@@ -1,0 +1,20 @@
+"""Rule predict: streaming NN prediction of every Li in every MD frame."""
+from ase.io import iread
+
+from linmr.logs import set_threads, to_file
+from linmr.model import Bundle
+from linmr.predict import predict_trajectory
+
+with to_file(snakemake.log[0]):
+    set_threads(snakemake.threads)
+    bundle = Bundle.load(snakemake.input.bundle)
+    names = {r: snakemake.params.species[r]["name"] for r in ("cation", "anion", "solvent")}
+    df = predict_trajectory(
+        bundle,
+        iread(snakemake.input.traj, index=":", format="extxyz"),
+        snakemake.wildcards.conc,
+        names,
+        r_bind=snakemake.params.solvation["r_bind_A"],
+        out_csv=snakemake.output[0],
+    )
+    print(f"{len(df)} Li-frame predictions; mean delta {df.delta_ppm.mean():.3f} ppm")

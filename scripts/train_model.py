@@ -1,0 +1,57 @@
+"""Rule train: SOAP of labelled Li (periodic frames) -> torch MLP ensemble; metrics, parity plot, bundle."""
+import numpy as np
+import pandas as pd
+from ase.io import read
+
+from linmr import descriptors, model, plots, provenance
+from linmr.logs import set_threads, to_file
+
+with to_file(snakemake.log[0]):
+    set_threads(snakemake.threads)
+    p = snakemake.params
+    shifts = pd.read_csv(snakemake.input.shifts, dtype={"cluster_id": str})
+    trajs = {c: read(path, index=":", format="extxyz") for c, path in zip(p.concs, snakemake.input.trajs)}
+    settings = descriptors.settings_from_config(p.descriptor)
+    feat = descriptors.Featurizer(settings)
+    x = descriptors.labelled_features(shifts, trajs, feat)
+    y = shifts["delta_ppm"].to_numpy(float)
+    groups = (shifts["concentration"] + ":" + shifts["frame"].astype(str)).to_numpy()
+    train, val, test = model.grouped_split(groups, tuple(p.model["split_fractions"]), seed=p.model["seed"])
+    print(f"{len(y)} labelled Li: {len(train)} train, {len(val)} validation, {len(test)} test (grouped by MD frame)")
+    ms = model.ModelSettings.from_dict({k: v for k, v in p.model.items() if k != "split_fractions"})
+    meta = provenance.stamp(
+        p.config,
+        level_of_theory=str(shifts["level_of_theory"].iloc[0]),
+        n_train=int(len(train)),
+        device=model.device(),
+    )
+    bundle = model.train(x, y, train, val, ms, settings.as_dict(), metadata=meta)
+    bundle.save(snakemake.output.bundle)
+    nn_mean, nn_spread = bundle.predict(x[test])
+    fit = np.concatenate([train, val])
+    ridge = model.ridge_baseline(x[fit], y[fit], x[test])
+    mean_pred = np.full(len(test), y[fit].mean())
+    rows = []
+    for name, pred in [("nn_ensemble", nn_mean), ("soap_ridge", ridge), ("mean_predictor", mean_pred)]:
+        rows.append({"model": name, **model.metrics(y[test], pred)})
+    metrics = pd.DataFrame(rows)
+    metrics["level_of_theory"] = meta["level_of_theory"]
+    metrics["config_hash"] = meta["config_hash"]
+    metrics.to_csv(snakemake.output.metrics, index=False)
+    print(metrics.to_string(index=False))
+    pd.DataFrame(
+        {
+            "cluster_id": shifts["cluster_id"].to_numpy()[test],
+            "concentration": shifts["concentration"].to_numpy()[test],
+            "delta_dft_ppm": y[test],
+            "delta_nn_ppm": nn_mean,
+            "spread_nn_ppm": nn_spread,
+            "delta_ridge_ppm": ridge,
+        }
+    ).to_csv(snakemake.output.test, index=False)
+    nn = metrics.iloc[0]
+    plots.parity(
+        y[test], nn_mean, nn_spread, snakemake.output.parity,
+        title=f"test MAE {nn.mae_ppm:.3f} ppm (ridge {metrics.iloc[1].mae_ppm:.3f}, mean {metrics.iloc[2].mae_ppm:.3f})",
+        footer=provenance.footer(p.config, level=meta["level_of_theory"]),
+    )

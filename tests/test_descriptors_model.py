@@ -1,0 +1,90 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from linmr import LinmrError, clusters, descriptors, model
+
+from .conftest import CHARGES, ROOT
+
+
+@pytest.fixture(scope="module")
+def big_box(templates, masses):
+    """A 3 M box of 15 Å: wide enough that no molecule reaches one Li through two periodic images."""
+    from linmr import boxes, composition
+
+    return boxes.build_box(templates, composition.composition(3.0, 1.2, 6, *masses), seed=5)
+
+
+def test_soap_same_in_cluster_and_periodic_box(big_box):
+    # cluster radius r_cut + 4 sigma: the cut holds every atom SOAP can see (see README)
+    s = descriptors.SoapSettings(r_cut=3.0, sigma=0.3, n_max=3, l_max=3)
+    feat = descriptors.Featurizer(s)
+    li = [i for i, sym in enumerate(big_box.get_chemical_symbols()) if sym == "Li"]
+    bulk = feat(big_box, li)
+    for k, i in enumerate(li):
+        c = clusters.cut_cluster(big_box, i, s.r_cut + 4 * s.sigma, CHARGES)
+        x = feat(c, [0])[0]
+        assert np.abs(x - bulk[k]).max() <= 1e-6 * max(1.0, np.abs(bulk[k]).max())
+    # and a too-small cluster is visibly different, so the test can fail
+    c = clusters.cut_cluster(big_box, li[0], 1.0, CHARGES)
+    assert np.abs(feat(c, [0])[0] - bulk[0]).max() > 1e-3
+
+
+def test_unknown_species_is_refused(box4):
+    feat = descriptors.Featurizer(descriptors.SoapSettings(species=("Li", "C", "H", "O")))
+    with pytest.raises(LinmrError, match=r"\['F', 'N', 'S'\]"):
+        feat(box4, [0])
+
+
+def _synthetic(n=240, d=20, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    y = 2.0 * np.tanh(x[:, 0]) + 0.5 * x[:, 1] * x[:, 2] + 0.05 * rng.normal(size=n)
+    groups = np.repeat(np.arange(n // 4), 4)
+    return x, y, groups
+
+
+def test_grouped_split_keeps_groups_apart():
+    groups = np.repeat(np.arange(20), 3)
+    tr, va, te = model.grouped_split(groups, seed=1)
+    sets = [set(groups[i]) for i in (tr, va, te)]
+    assert not (sets[0] & sets[1]) and not (sets[0] & sets[2]) and not (sets[1] & sets[2])
+    assert len(tr) + len(va) + len(te) == len(groups)
+
+
+def test_nn_beats_mean_predictor_and_bundle_roundtrips(tmp_path):
+    x, y, groups = _synthetic()
+    tr, va, te = model.grouped_split(groups, seed=0)
+    s = model.ModelSettings(hidden=(32, 32), ensemble=2, max_epochs=400, patience=50, dropout=0.0)
+    b = model.train(x, y, tr, va, s, featurizer={"r_cut": 1.0}, progress=False, log=lambda *a: None)
+    mean, spread = b.predict(x[te])
+    nn = model.metrics(y[te], mean)
+    base = model.metrics(y[te], np.full(len(te), y[tr].mean()))
+    assert nn["mae_ppm"] < 0.5 * base["mae_ppm"]
+    assert (spread >= 0).all()
+    b.save(tmp_path / "bundle")
+    np.save(tmp_path / "x.npy", x[te])
+    np.save(tmp_path / "expected.npy", mean)
+    # a new process loading only the bundle reproduces the predictions exactly
+    code = (
+        "import numpy as np, sys; from linmr.model import Bundle; "
+        f"b = Bundle.load({str(tmp_path / 'bundle')!r}); m, _ = b.predict(np.load({str(tmp_path / 'x.npy')!r})); "
+        f"sys.exit(0 if np.array_equal(m, np.load({str(tmp_path / 'expected.npy')!r})) else 1)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+def test_bundle_refuses_wrong_descriptor_width(tmp_path):
+    x, y, groups = _synthetic(n=40, d=5)
+    tr, va, te = model.grouped_split(groups, seed=0)
+    b = model.train(x, y, tr, va, model.ModelSettings(ensemble=1, max_epochs=5), {}, progress=False, log=lambda *a: None)
+    with pytest.raises(LinmrError, match="expects"):
+        b.predict(np.zeros((2, 6), np.float32))
+
+
+def test_incomplete_bundle_names_the_missing_file(tmp_path):
+    (tmp_path / "b").mkdir()
+    with pytest.raises(LinmrError, match="bundle.json"):
+        model.Bundle.load(tmp_path / "b")
