@@ -1,0 +1,55 @@
+"""End to end: Snakemake runs every rule on the micro config (two concentrations, a few minutes)."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from .conftest import ROOT
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def _copy_project(dst: Path) -> None:
+    for name in ("Snakefile", "workflow", "scripts", "config", "profiles", "tests"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
+
+
+def test_paper_config_plans():
+    out = subprocess.run(
+        SNAKEMAKE + ["-n", "--configfile", "config/paper.yaml", "--quiet", "rules"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "dft_bundle" in out.stdout + out.stderr
+
+
+@pytest.mark.slow
+def test_micro_campaign_runs_every_rule(tmp_path):
+    _copy_project(tmp_path)
+    cmd = SNAKEMAKE + ["--cores", "2", "--configfile", "tests/micro.yaml", "--profile", "profiles/local"]
+    out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
+    assert out.returncode == 0, out.stderr[-4000:]
+    r = tmp_path / "results"
+    for fig in ("spectra", "shift_vs_concentration", "parity", "solvation", "shift_per_class"):
+        assert (r / "figures" / f"{fig}.png").stat().st_size > 10_000
+        assert (r / "figures" / f"{fig}.pdf").exists()
+    shifts = pd.read_csv(r / "dft/shifts.csv")
+    assert len(shifts) >= 3 and shifts["delta_ppm"].abs().max() < 20  # 7Li shifts span a few ppm
+    metrics = pd.read_csv(r / "model/metrics.csv")
+    assert set(metrics["model"]) == {"nn_ensemble", "soap_ridge", "mean_predictor"}
+    for conc, n_li in (("1M", 1), ("4M", 4)):
+        pred = pd.read_csv(r / f"predictions/{conc}.csv")
+        assert pred.groupby("frame")["li_index"].nunique().eq(n_li).all()  # every Li in every frame
+        assert pred["spread_ppm"].ge(0).all()
+    curve = pd.read_csv(r / "tables/shift_vs_concentration.csv")
+    assert list(curve["concentration_mol_L"]) == [1.0, 4.0]
+    # every rule wrote its log
+    assert (tmp_path / "logs/md/4M.log").stat().st_size > 0
+    assert (tmp_path / "logs/model/train.log").stat().st_size > 0
+    # a second run has nothing to do
+    again = subprocess.run(cmd + ["-n"], cwd=tmp_path, capture_output=True, text=True)
+    assert "Nothing to be done" in again.stdout + again.stderr
