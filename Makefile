@@ -4,6 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
 CORES ?= 2
 
 .PHONY: setup demo test dryrun-paper report figures clean

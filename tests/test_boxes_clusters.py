@@ -106,3 +106,13 @@ def test_solvation_classes():
     assert env[0]["solvation_class"] == "AGG" and env[1]["solvation_class"] == "AGG"
     assert env[2]["solvation_class"] == "CIP"
     assert env[3]["solvation_class"] == "SSIP" and env[3]["cn_O_solvent"] == 1
+
+
+def test_inserted_li_starts_bound_to_donors(box4):
+    sym = np.array(box4.get_chemical_symbols())
+    donors = np.flatnonzero(np.isin(sym, ["O", "N"]))
+    for i in np.flatnonzero(sym == "Li"):
+        d = box4.get_distances(i, donors, mic=True)
+        assert d.min() == pytest.approx(2.0, abs=0.3)  # bound, not in a packing cavity (~3.5 Å)
+        others = np.delete(np.arange(len(box4)), i)
+        assert box4.get_distances(i, others, mic=True).min() >= 1.7 - 1e-6

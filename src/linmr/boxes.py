@@ -16,9 +16,18 @@ from .composition import Composition
 
 
 def packmol_executable() -> str:
+    """The packmol binary: the one the PyPI ``packmol`` package ships, else the first on PATH."""
+    try:
+        import packmol
+
+        shipped = Path(packmol.__file__).parent / "binaries" / "packmol"
+        if shipped.is_file():
+            return str(shipped)
+    except ImportError:
+        pass
     exe = shutil.which("packmol")
     if exe is None:
-        raise LinmrError("packmol executable not found on PATH (pip install packmol)")
+        raise LinmrError("packmol executable not found (pip install packmol, or put packmol on PATH)")
     return exe
 
 
@@ -28,6 +37,7 @@ def pack(
     seed: int = 1,
     tolerance: float = 2.0,
     retries: int = 3,
+    radii: dict[str, float] | None = None,
 ) -> Atoms:
     """Pack ``(name, template, count)`` molecules into a periodic cube of edge ``cell_length`` (Å).
 
@@ -35,6 +45,8 @@ def pack(
     distances are checked through the periodic boundaries. The result carries the
     per-atom arrays ``mol_id`` (0-based molecule index) and ``mol_name``.
     A failed pack is retried with a new seed ``retries`` times, then raises.
+    ``radii`` optionally sets packmol's per-atom radius (Å) for named molecules; two atoms
+    are then kept at least the sum of their radii apart (default radius: tolerance / 2).
     """
     exe = packmol_executable()
     last_log = ""
@@ -57,8 +69,10 @@ def pack(
                     f"structure {name}.xyz",
                     f"  number {count}",
                     f"  inside box 0. 0. 0. {cell_length:.4f} {cell_length:.4f} {cell_length:.4f}",
-                    "end structure",
                 ]
+                if radii and name in radii:
+                    lines.append(f"  radius {radii[name]:.3f}")
+                lines.append("end structure")
             (tmp / "pack.inp").write_text("\n".join(lines) + "\n")
             with open(tmp / "pack.inp") as stdin:
                 proc = subprocess.run([exe], stdin=stdin, cwd=tmp, capture_output=True, text=True)
@@ -97,14 +111,79 @@ def min_intermolecular_distance(atoms: Atoms) -> float:
     return float(d.min())
 
 
-def build_box(species: dict, comp: Composition, seed: int, tolerance: float = 2.0) -> Atoms:
-    """A packed box for ``comp``; ``species`` maps role (cation/anion/solvent) to ``(name, Atoms)``."""
+def insert_cations(
+    atoms: Atoms,
+    n: int,
+    symbol: str = "Li",
+    name: str = "Li",
+    donors: tuple[str, ...] = ("O", "N"),
+    r_donor: float = 2.0,
+    min_dist: float = 1.7,
+    min_cation_dist: float = 3.5,
+    seed: int = 0,
+    n_directions: int = 300,
+) -> Atoms:
+    """Insert ``n`` monatomic cations where each binds the most donor atoms.
+
+    A packed box leaves each small Li+ in a cavity at the packing tolerance (about 3.5 Å
+    from the nearest oxygen), which a short-ranged MLIP with no electrostatics closes only
+    slowly. Here each cation is placed at ``r_donor`` Å from a donor atom, in the direction
+    that gives the most donors within ``r_donor + 0.5`` Å, at least ``min_dist`` Å from every
+    other atom and ``min_cation_dist`` Å from other cations. Molecules are appended with
+    new ``mol_id``s and ``mol_name`` ``name``.
+    """
+    rng = np.random.default_rng(seed)
+    out = atoms.copy()
+    cell = np.asarray(out.cell)
+    inv = np.linalg.inv(cell)
+
+    def mic(v):
+        f = v @ inv
+        return (f - np.round(f)) @ cell
+
+    next_id = int(out.get_array("mol_id").max()) + 1
+    for k in range(n):
+        sym = np.array(out.get_chemical_symbols())
+        donor_idx = np.flatnonzero(np.isin(sym, donors))
+        if len(donor_idx) == 0:
+            raise LinmrError(f"no donor atoms {donors} to bind {symbol}")
+        dirs = rng.normal(size=(len(donor_idx), n_directions, 3))
+        dirs /= np.linalg.norm(dirs, axis=-1, keepdims=True)
+        cand = (out.positions[donor_idx][:, None, :] + r_donor * dirs).reshape(-1, 3)
+        d = np.linalg.norm(mic(cand[:, None, :] - out.positions[None, :, :]), axis=-1)
+        ok = d.min(axis=1) >= min(min_dist, r_donor) - 1e-9
+        cations = np.flatnonzero(sym == symbol)
+        if len(cations):
+            ok &= d[:, cations].min(axis=1) >= min_cation_dist
+        if not ok.any():
+            raise LinmrError(f"no site found to insert {symbol} #{k + 1} at {r_donor} Å from a donor")
+        score = (d[:, donor_idx] <= r_donor + 0.5).sum(axis=1) + rng.uniform(0, 0.1, len(cand))
+        # prefer more donors, then the roomiest site
+        score = score + 0.2 * np.clip(d.min(axis=1) - min_dist, 0, 1)
+        best = int(np.argmax(np.where(ok, score, -np.inf)))
+        ion = Atoms(symbol, positions=[cand[best]])
+        ion.set_array("mol_id", np.array([next_id]))
+        ion.set_array("mol_name", np.array([name], dtype=out.get_array("mol_name").dtype))
+        out += ion
+        next_id += 1
+    out.wrap()
+    return out
+
+
+def build_box(species: dict, comp: Composition, seed: int, tolerance: float = 2.0, solvate_cations: bool = True) -> Atoms:
+    """A packed box for ``comp``; ``species`` maps role (cation/anion/solvent) to ``(name, Atoms)``.
+
+    With ``solvate_cations`` (monatomic cations only) anions and solvent are packed by
+    packmol and the cations inserted at donor sites by :func:`insert_cations`; otherwise
+    all three are packed by packmol. Atom order: cations, anions, solvent either way.
+    """
     cation_name, cation = species["cation"]
     anion_name, anion = species["anion"]
     solvent_name, solvent = species["solvent"]
+    insert = solvate_cations and len(cation) == 1
     atoms = pack(
         [
-            (cation_name, cation, comp.n_salt),
+            (cation_name, cation, 0 if insert else comp.n_salt),
             (anion_name, anion, comp.n_salt),
             (solvent_name, solvent, comp.n_solvent),
         ],
@@ -112,12 +191,15 @@ def build_box(species: dict, comp: Composition, seed: int, tolerance: float = 2.
         seed=seed,
         tolerance=tolerance,
     )
+    if insert:
+        atoms = insert_cations(atoms, comp.n_salt, cation[0].symbol, cation_name, seed=seed)
+        order = np.r_[np.arange(len(atoms) - comp.n_salt, len(atoms)), np.arange(len(atoms) - comp.n_salt)]
+        atoms = atoms[order]
     gap = min_intermolecular_distance(atoms)
     # packmol's tolerance is a soft target; accept a small violation, refuse a real overlap
-    if gap < 0.75 * tolerance:
-        raise LinmrError(
-            f"packed box has atoms of different molecules {gap:.2f} Å apart (< 0.75 x tolerance {tolerance} Å)"
-        )
+    closest = min(tolerance, 1.7) if insert else tolerance
+    if gap < 0.75 * closest:
+        raise LinmrError(f"packed box has atoms of different molecules {gap:.2f} Å apart (< 0.75 x {closest:.2f} Å)")
     atoms.info.update({k: v for k, v in comp.as_dict().items()})
     atoms.info["seed"] = seed
     atoms.info["min_intermolecular_distance_A"] = gap
