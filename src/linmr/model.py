@@ -178,9 +178,9 @@ def _train_member(x_tr, y_tr, x_va, y_va, s: ModelSettings, seed: int, progress=
         net.eval()
         with torch.no_grad():
             val = float(torch.mean((net(xv).squeeze(-1) - yv) ** 2))
-        history.append((epoch, float(loss), val))
+        history.append((epoch, loss.item(), val))
         if progress is not None:
-            progress.set_postfix(train=f"{float(loss):.3f}", val=f"{val:.3f}")
+            progress.set_postfix(train=f"{loss.item():.3f}", val=f"{val:.3f}")
         if val < best - 1e-6:
             best, wait = val, 0
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
