@@ -18,7 +18,7 @@ plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.dpi": 150, "sa
 
 def _save(fig, path: str | Path, footer: str | None = None) -> None:
     if footer:
-        fig.text(0.01, -0.02, footer, fontsize=6, color="0.4", ha="left", va="top")
+        fig.text(0.99, 1.0, footer, fontsize=6, color="0.4", ha="right", va="bottom")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
