@@ -38,8 +38,10 @@ with to_file(snakemake.log[0]):
     size = cfg["bundle_size"]
     for b, path in enumerate(snakemake.output.bundles):
         part = cut[b * size : (b + 1) * size]
-        # an empty bundle (fewer environments than requested) is an empty, valid file
-        write(path, part, format="extxyz") if part else open(path, "w").close()
+        if part:
+            write(path, part, format="extxyz")
+        else:  # fewer environments than requested: an empty bundle is an empty, valid file
+            open(path, "w").close()
     with open(snakemake.output.table, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()

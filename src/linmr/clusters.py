@@ -113,10 +113,6 @@ def cut_cluster(
     return cluster
 
 
-def molecule_counts(cluster: Atoms, names: list[str]) -> dict[str, int]:
-    return {n: int(cluster.info.get(f"n_{n}", 0)) for n in names}
-
-
 def select_environments(frames: list[Atoms], n: int, skip: int = 0, seed: int = 0, li: str = "Li") -> list[tuple[int, int]]:
     """``n`` (frame, Li index) pairs spread evenly over frames ``skip:``, Li taken in a seeded order.
 
@@ -134,11 +130,9 @@ def select_environments(frames: list[Atoms], n: int, skip: int = 0, seed: int = 
         pools[f] = idx
     if not any(pools.values()):
         raise LinmrError("no Li atoms in the trajectory")
-    order = list(np.linspace(0, len(usable) - 1, num=len(usable)).round().astype(int))
     out: list[tuple[int, int]] = []
     while len(out) < n and any(pools.values()):
-        for k in order:
-            f = usable[k]
+        for f in usable:
             if pools[f] and len(out) < n:
                 out.append((f, int(pools[f].pop())))
     return out

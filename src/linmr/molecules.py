@@ -45,11 +45,6 @@ def from_smiles(smiles: str, seed: int = 42) -> Atoms:
     return atoms
 
 
-def split_ions(smiles: str) -> list[str]:
-    """A salt SMILES like ``[Li+].FS(=O)(=O)[N-]S(F)(=O)=O`` -> its dot-separated fragments."""
-    return [s for s in smiles.split(".") if s]
-
-
 def molar_mass(smiles: str) -> float:
     """Molar mass (g/mol) of all fragments of ``smiles`` together."""
     from rdkit import Chem

@@ -52,7 +52,7 @@ def predict_trajectory(
             for e in envs:
                 rows.append({
                     "concentration": concentration, "frame": idx, "time_ps": fr.info.get("time_ps", float("nan")),
-                    **{c: e[c] for c in ("li_index",)}, "delta_ppm": float(mean[k]), "spread_ppm": float(spread[k]),
+                    "li_index": e["li_index"], "delta_ppm": float(mean[k]), "spread_ppm": float(spread[k]),
                     **{c: e[c] for c in COLUMNS[6:]},
                 })
                 k += 1

@@ -9,7 +9,6 @@ check_config(config)
 CONCS = {conc_label(c["molarity_mol_L"]): c for c in config["concentrations"]}
 N_BUNDLES = math.ceil(config["clusters"]["per_concentration"] / config["clusters"]["bundle_size"])
 BUNDLES = [f"{b:03d}" for b in range(N_BUNDLES)]
-RESULTS = config.get("results_dir", "results")
 
 FIGURES = [
     "results/figures/spectra.png",
