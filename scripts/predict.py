@@ -9,7 +9,7 @@ with to_file(snakemake.log[0]):
     set_threads(snakemake.threads)
     bundle = Bundle.load(snakemake.input.bundle)
     names = {r: snakemake.params.species[r]["name"] for r in ("cation", "anion", "solvent")}
-    df = predict_trajectory(
+    predict_trajectory(
         bundle,
         iread(snakemake.input.traj, index=":", format="extxyz"),
         snakemake.wildcards.conc,
@@ -17,4 +17,4 @@ with to_file(snakemake.log[0]):
         r_bind=snakemake.params.solvation["r_bind_A"],
         out_csv=snakemake.output[0],
     )
-    print(f"{len(df)} Li-frame predictions; mean delta {df.delta_ppm.mean():.3f} ppm")
+    print(f"predictions written to {snakemake.output[0]}")

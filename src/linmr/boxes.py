@@ -12,6 +12,7 @@ from ase import Atoms
 from ase.io import read, write
 
 from . import LinmrError
+from .clusters import minimum_image
 from .composition import Composition
 
 
@@ -37,7 +38,6 @@ def pack(
     seed: int = 1,
     tolerance: float = 2.0,
     retries: int = 3,
-    radii: dict[str, float] | None = None,
 ) -> Atoms:
     """Pack ``(name, template, count)`` molecules into a periodic cube of edge ``cell_length`` (Å).
 
@@ -45,8 +45,6 @@ def pack(
     distances are checked through the periodic boundaries. The result carries the
     per-atom arrays ``mol_id`` (0-based molecule index) and ``mol_name``.
     A failed pack is retried with a new seed ``retries`` times, then raises.
-    ``radii`` optionally sets packmol's per-atom radius (Å) for named molecules; two atoms
-    are then kept at least the sum of their radii apart (default radius: tolerance / 2).
     """
     exe = packmol_executable()
     last_log = ""
@@ -69,10 +67,8 @@ def pack(
                     f"structure {name}.xyz",
                     f"  number {count}",
                     f"  inside box 0. 0. 0. {cell_length:.4f} {cell_length:.4f} {cell_length:.4f}",
+                    "end structure",
                 ]
-                if radii and name in radii:
-                    lines.append(f"  radius {radii[name]:.3f}")
-                lines.append("end structure")
             (tmp / "pack.inp").write_text("\n".join(lines) + "\n")
             with open(tmp / "pack.inp") as stdin:
                 proc = subprocess.run([exe], stdin=stdin, cwd=tmp, capture_output=True, text=True)
@@ -135,12 +131,6 @@ def insert_cations(
     rng = np.random.default_rng(seed)
     out = atoms.copy()
     cell = np.asarray(out.cell)
-    inv = np.linalg.inv(cell)
-
-    def mic(v):
-        f = v @ inv
-        return (f - np.round(f)) @ cell
-
     next_id = int(out.get_array("mol_id").max()) + 1
     for k in range(n):
         sym = np.array(out.get_chemical_symbols())
@@ -150,7 +140,7 @@ def insert_cations(
         dirs = rng.normal(size=(len(donor_idx), n_directions, 3))
         dirs /= np.linalg.norm(dirs, axis=-1, keepdims=True)
         cand = (out.positions[donor_idx][:, None, :] + r_donor * dirs).reshape(-1, 3)
-        d = np.linalg.norm(mic(cand[:, None, :] - out.positions[None, :, :]), axis=-1)
+        d = np.linalg.norm(minimum_image(cand[:, None, :] - out.positions[None, :, :], cell), axis=-1)
         ok = d.min(axis=1) >= min(min_dist, r_donor) - 1e-9
         cations = np.flatnonzero(sym == symbol)
         if len(cations):

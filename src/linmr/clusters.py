@@ -8,7 +8,7 @@ from ase import Atoms
 from . import LinmrError
 
 
-def _mic(vectors: np.ndarray, cell: np.ndarray) -> np.ndarray:
+def minimum_image(vectors: np.ndarray, cell: np.ndarray) -> np.ndarray:
     """Minimum-image vectors for an orthorhombic or general cell (fractional rounding)."""
     inv = np.linalg.inv(cell)
     frac = vectors @ inv
@@ -29,12 +29,12 @@ def unwrap_molecule(positions: np.ndarray, cell: np.ndarray) -> np.ndarray:
         # nearest unplaced atom to any placed one, by minimum image
         best = None
         for i in order:
-            d = np.linalg.norm(_mic(positions[rest] - out[i], cell), axis=1)
+            d = np.linalg.norm(minimum_image(positions[rest] - out[i], cell), axis=1)
             j = int(np.argmin(d))
             if best is None or d[j] < best[0]:
                 best = (d[j], i, rest[j])
         _, i, j = best
-        out[j] = out[i] + _mic((positions[j] - out[i])[None], cell)[0]
+        out[j] = out[i] + minimum_image((positions[j] - out[i])[None], cell)[0]
         placed[j] = True
         order.append(j)
     return out
@@ -68,7 +68,7 @@ def cut_cluster(
     mol_id = frame.get_array("mol_id")
     names = frame.get_array("mol_name")
     c = pos[center]
-    rel = _mic(pos - c, cell)
+    rel = minimum_image(pos - c, cell)
     near = np.linalg.norm(rel, axis=1) <= r_cut
     if donors is not None:
         near &= np.isin(frame.get_chemical_symbols(), list(donors))

@@ -26,11 +26,12 @@ def predict_trajectory(
     chunk: int = 64,
     out_csv: str | Path | None = None,
     progress: bool = True,
-) -> pd.DataFrame:
+) -> pd.DataFrame | None:
     """Shift (ensemble mean, ppm) and spread (ppm) of every Li in every frame of ``frames`` (an iterable).
 
-    Frames are featurised ``chunk`` at a time, so memory does not grow with trajectory length
-    when ``out_csv`` is given (rows are appended to it as chunks finish).
+    Frames are featurised ``chunk`` at a time. With ``out_csv`` rows are appended to that file
+    as chunks finish and nothing is kept in memory (returns ``None``), so memory does not grow
+    with trajectory length; without it the rows are returned as one table.
     """
     from tqdm import tqdm
 
@@ -76,5 +77,5 @@ def predict_trajectory(
         if header:
             raise LinmrError(f"trajectory for {concentration} has no frames")
         tmp.replace(out_csv)
-        return pd.read_csv(out_csv)
+        return None
     return pd.concat(parts, ignore_index=True)
