@@ -1,5 +1,9 @@
 # LiFSI/DME dynamic 7Li NMR campaign: boxes -> MLMD -> clusters -> DFT NMR -> SOAP+NN -> spectra.
-from snakemake.utils import min_version, validate
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+from linmr.checks import check_runtime, validate_config
 
 min_version("9.0")
 
@@ -7,7 +11,13 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# schema + cross-field checks before any job is planned: errors name the key path and the allowed values
+validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+
+
+onstart:
+    # real runs only (not -n): the DFT executable must be on PATH where jobs run on this machine
+    check_runtime(config, local=workflow.local_exec)
 
 
 include: "workflow/rules/common.smk"
