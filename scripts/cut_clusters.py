@@ -2,9 +2,9 @@
 import csv
 
 import numpy as np
-from ase.io import read, write
+from ase.io import write
 
-from linmr import clusters
+from linmr import clusters, validate
 from linmr.logs import to_file
 
 with to_file(snakemake.log[0]):
@@ -12,7 +12,9 @@ with to_file(snakemake.log[0]):
     sp = snakemake.params.species
     conc = snakemake.wildcards.conc
     charges = {sp[r]["name"]: int(sp[r]["charge"]) for r in sp}
-    frames = read(snakemake.input.traj, index=":", format="extxyz")
+    frames = validate.read_frames(
+        snakemake.input.traj, what="MD trajectory", periodic=True, cutoff_A=cfg["r_cut_A"], arrays=("mol_id", "mol_name")
+    )
     chosen = clusters.select_environments(
         frames, cfg["per_concentration"], skip=cfg["skip_frames"], seed=snakemake.params.seed
     )

@@ -1,17 +1,18 @@
 """Rule dft_bundle: DFT NMR of one bundle of clusters; failed clusters are recorded, not fatal."""
 import os
 
-from ase.io import read
-
 from linmr.dft import get_backend, level_from_config
 from linmr.dft.runner import run_bundle
+from linmr import validate
 from linmr.logs import set_threads, to_file
 
 with to_file(snakemake.log[0]):
     set_threads(snakemake.threads)
     cfg = snakemake.params.dft
     path = snakemake.input.bundle
-    clusters = read(path, index=":", format="extxyz") if os.path.getsize(path) else []
+    clusters = []
+    if os.path.getsize(path):  # an empty bundle (fewer environments than requested) is valid
+        clusters = validate.read_frames(path, what="cluster bundle", periodic=False, overlap_frames="all")
     rows = run_bundle(
         clusters, get_backend(cfg["backend"]), level_from_config(cfg), snakemake.output[0],
         max_memory_mb=cfg["max_memory_mb"],

@@ -2,12 +2,12 @@
 from ase.io import iread
 
 from linmr.logs import set_threads, to_file
-from linmr.model import Bundle
+from linmr.validate import load_bundle
 from linmr.predict import predict_trajectory
 
 with to_file(snakemake.log[0]):
     set_threads(snakemake.threads)
-    bundle = Bundle.load(snakemake.input.bundle)
+    bundle = load_bundle(snakemake.input.bundle)
     names = {r: snakemake.params.species[r]["name"] for r in ("cation", "anion", "solvent")}
     predict_trajectory(
         bundle,

@@ -1,9 +1,7 @@
 """Rule md: minimise + Langevin NVT with the configured MLIP (thin wrapper around linmr.md)."""
 import json
 
-from ase.io import read
-
-from linmr import LinmrError, md
+from linmr import LinmrError, md, validate
 from linmr.logs import set_threads, to_file
 
 with to_file(snakemake.log[0]):
@@ -11,8 +9,12 @@ with to_file(snakemake.log[0]):
     cfg = snakemake.params.md
     if cfg["engine"] != "ase":
         raise LinmrError(f"md.engine {cfg['engine']!r} is not available in this version; use 'ase'")
-    atoms = read(snakemake.input.box, format="extxyz")
-    calc = md.make_calculator(cfg["potential"], device=cfg["device"], model_path=cfg.get("model_path"))
+    c = snakemake.config  # the box must hold every later cutoff without meeting its own image
+    cutoff = max(c["descriptor"]["r_cut_A"], c["clusters"]["r_cut_A"], c["solvation"]["r_bind_A"])
+    atoms = validate.read_structure(
+        snakemake.input.box, what="MD input box", periodic=True, cutoff_A=cutoff, arrays=("mol_id", "mol_name")
+    )
+    calc = validate.make_calculator(cfg["potential"], device=cfg["device"], model_path=cfg.get("model_path"))
     timings = md.run_md(
         atoms,
         calc,

@@ -1,16 +1,20 @@
 """Rule train: SOAP of labelled Li (periodic frames) -> torch MLP ensemble; metrics, parity plot, bundle."""
 import numpy as np
 import pandas as pd
-from ase.io import read
 
-from linmr import descriptors, model, plots, provenance
+from linmr import descriptors, model, plots, provenance, validate
 from linmr.logs import set_threads, to_file
 
 with to_file(snakemake.log[0]):
     set_threads(snakemake.threads)
     p = snakemake.params
     shifts = pd.read_csv(snakemake.input.shifts, dtype={"cluster_id": str})
-    trajs = {c: read(path, index=":", format="extxyz") for c, path in zip(p.concs, snakemake.input.trajs)}
+    trajs = {
+        c: validate.read_frames(
+            path, what="MD trajectory", periodic=True, species=p.descriptor["species"], cutoff_A=p.descriptor["r_cut_A"]
+        )
+        for c, path in zip(p.concs, snakemake.input.trajs)
+    }
     settings = descriptors.settings_from_config(p.descriptor)
     feat = descriptors.Featurizer(settings)
     x = descriptors.labelled_features(shifts, trajs, feat)

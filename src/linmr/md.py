@@ -22,7 +22,9 @@ def make_calculator(name: str, device: str = "cpu", model_path: str | None = Non
     if name == "chgnet":
         from chgnet.model import CHGNet, CHGNetCalculator
 
-        model = CHGNet.load(verbose=False) if model_path is None else CHGNet.from_file(model_path)
+        from .validate import load_chgnet  # weights_only: CHGNet.from_file would unpickle code
+
+        model = CHGNet.load(verbose=False) if model_path is None else load_chgnet(model_path)
         return CHGNetCalculator(model=model, use_device=device)
     if name == "mace":
         try:

@@ -1,0 +1,219 @@
+"""Checked readers of user-supplied or intermediate files: one clear :class:`LinmrError` naming the file.
+
+Rule scripts (and any module) read structures, MLIP model files and model bundles through
+these functions instead of the raw library calls, so a box with overlapping atoms, a cell
+too small for a cutoff, an unknown element, a truncated or foreign file, or a model that
+does not load stops the job at once with the file and the problem in the message, never
+with a library traceback an hour later.
+
+Model files are loaded without executing pickled code (``torch.load(weights_only=True)``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+
+from . import LinmrError
+
+MIN_DISTANCE_A = 0.6  # no two atoms closer than this (Å): shorter than any bond, even X-H
+
+
+def _check_readable(path: Path, what: str) -> None:
+    if not path.exists():
+        raise LinmrError(f"{path}: {what} file does not exist")
+    if path.is_dir():
+        raise LinmrError(f"{path}: {what} is a directory, not a file")
+    if path.stat().st_size == 0:
+        raise LinmrError(f"{path}: {what} file is empty")
+
+
+def read_frames(
+    path: str | Path,
+    *,
+    what: str = "structure",
+    index=":",
+    species=None,
+    cutoff_A: float | None = None,
+    periodic: bool | None = None,
+    arrays: tuple[str, ...] = (),
+    min_distance_A: float = MIN_DISTANCE_A,
+    overlap_frames: str = "ends",
+) -> list[Atoms]:
+    """Frames of an extxyz file, each checked by :func:`check_structure` (see there for the checks).
+
+    ``overlap_frames``: ``"all"`` checks interatomic distances in every frame, ``"ends"`` in the first
+    and last only (a long trajectory stays cheap to read).
+    """
+    from ase.io import read
+
+    path = Path(path)
+    _check_readable(path, what)
+    try:
+        frames = read(path, index=index, format="extxyz")
+    except KeyError as exc:  # ASE's lookup of a symbol that is no element
+        raise LinmrError(f"{path}: {what} contains an unknown element symbol {exc.args[0]!r}") from None
+    except UnicodeDecodeError:
+        raise LinmrError(f"{path}: {what} is not a text extxyz file (binary content)") from None
+    except Exception as exc:  # ASE raises XYZError, ValueError, IndexError... on malformed text
+        text = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise LinmrError(f"{path}: {what} is not valid extxyz ({type(exc).__name__}: {text})") from None
+    if isinstance(frames, Atoms):
+        frames = [frames]
+    if not frames:
+        raise LinmrError(f"{path}: {what} holds no frame")
+    last = len(frames) - 1
+    for k, atoms in enumerate(frames):
+        check_structure(
+            atoms,
+            f"{path} (frame {k})" if len(frames) > 1 else str(path),
+            what=what,
+            species=species,
+            cutoff_A=cutoff_A,
+            periodic=periodic,
+            arrays=arrays,
+            min_distance_A=min_distance_A if overlap_frames == "all" or k in (0, last) else None,
+        )
+    return frames
+
+
+def read_structure(path: str | Path, **kw) -> Atoms:
+    """One checked structure (the last frame of the file); keywords as :func:`read_frames`."""
+    return read_frames(path, index=-1, **kw)[-1]
+
+
+def cell_widths(atoms: Atoms) -> np.ndarray:
+    """Distances (Å) between opposite faces of the cell (the largest sphere fits in min/2)."""
+    rec = np.linalg.inv(np.asarray(atoms.cell)).T  # rows: reciprocal vectors without 2 pi
+    return 1.0 / np.linalg.norm(rec, axis=1)
+
+
+def check_structure(
+    atoms: Atoms,
+    source: str = "structure",
+    *,
+    what: str = "structure",
+    species=None,
+    cutoff_A: float | None = None,
+    periodic: bool | None = None,
+    arrays: tuple[str, ...] = (),
+    min_distance_A: float | None = MIN_DISTANCE_A,
+) -> None:
+    """Refuse a structure that no later stage could use, naming ``source`` and the problem.
+
+    - no atoms, non-finite positions, or an element outside ``species`` (when given);
+    - ``periodic=True``: the cell must be 3D periodic with a volume, and every face-to-face
+      width at least ``2 cutoff_A`` (a cutoff sphere must not meet the atom's own image);
+    - per-atom ``arrays`` (e.g. ``mol_id``) must be present;
+    - no two atoms closer than ``min_distance_A`` (periodic images included).
+    """
+    if len(atoms) == 0:
+        raise LinmrError(f"{source}: {what} has no atoms")
+    pos = atoms.get_positions()
+    bad = np.flatnonzero(~np.isfinite(pos).all(axis=1))
+    if len(bad):
+        raise LinmrError(f"{source}: {what} atom {int(bad[0])} has a non-finite position {pos[bad[0]].tolist()}")
+    if species is not None:
+        symbols = atoms.get_chemical_symbols()
+        unknown = sorted(set(symbols) - set(species))
+        if unknown:
+            i = symbols.index(unknown[0])
+            raise LinmrError(
+                f"{source}: {what} contains element(s) {unknown} (first at atom {i}); allowed: {sorted(species)}"
+            )
+    for name in arrays:
+        if name not in atoms.arrays:
+            raise LinmrError(f"{source}: {what} lacks the per-atom column {name!r} (written by the box stage)")
+    if periodic is None:
+        periodic = bool(atoms.pbc.any())
+    if periodic:
+        if not atoms.pbc.all() or abs(atoms.cell.volume) < 1e-6:
+            raise LinmrError(
+                f"{source}: {what} must be periodic in 3D with a cell (pbc {atoms.pbc.tolist()}, "
+                f"volume {abs(atoms.cell.volume):.3g} A^3)"
+            )
+        if cutoff_A is not None:
+            w = cell_widths(atoms)
+            if w.min() < 2.0 * cutoff_A:
+                raise LinmrError(
+                    f"{source}: {what} cell is too small for the cutoff: width {w.min():.2f} A < 2 x {cutoff_A} A "
+                    "(an atom would see its own periodic image); use a bigger box or a smaller cutoff"
+                )
+    if min_distance_A:
+        from ase.neighborlist import neighbor_list
+
+        probe = atoms.copy()
+        if not periodic:
+            probe.pbc = False
+        i, j, d = neighbor_list("ijd", probe, float(min_distance_A))
+        if len(d):
+            k = int(np.argmin(d))
+            raise LinmrError(
+                f"{source}: {what} has overlapping atoms {int(i[k])} ({probe[int(i[k])].symbol}) and {int(j[k])} "
+                f"({probe[int(j[k])].symbol}) {d[k]:.3f} A apart (< {min_distance_A} A)"
+            )
+
+
+def load_chgnet(model_path: str | Path):
+    """A CHGNet model from a file saved by ``CHGNet.save``, without executing pickled code.
+
+    (``CHGNet.from_file`` calls ``torch.load(weights_only=False)``, which would run any code
+    pickled into the file; this reads plain tensors and dicts only.)
+    """
+    import torch
+    from chgnet.model import CHGNet
+
+    path = Path(model_path)
+    _check_readable(path, "MLIP model (md.model_path)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        msg = str(exc).splitlines()[0][:300] if str(exc) else ""
+        raise LinmrError(
+            f"{path}: not a loadable CHGNet model file ({type(exc).__name__}: {msg}); only plain tensor files "
+            "are read (weights_only=True: no pickled code is executed)"
+        ) from None
+    try:
+        return CHGNet.from_dict(state["model"])
+    except Exception as exc:
+        raise LinmrError(
+            f"{path}: not a CHGNet model (expected a file written by CHGNet.save; {type(exc).__name__}: {exc})"
+        ) from None
+
+
+def make_calculator(name: str, device: str = "cpu", model_path: str | Path | None = None):
+    """:func:`linmr.md.make_calculator` with any failure to load ``model_path`` as a clear error."""
+    from . import md
+
+    if model_path is not None:
+        _check_readable(Path(model_path), f"MLIP model for md.potential {name!r} (md.model_path)")
+    try:
+        return md.make_calculator(name, device=device, model_path=None if model_path is None else str(model_path))
+    except LinmrError:
+        raise
+    except Exception as exc:
+        where = f"{model_path}: " if model_path else ""
+        raise LinmrError(
+            f"{where}MLIP {name!r} (md.potential) does not load on device {device!r}: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+def load_bundle(directory: str | Path):
+    """:meth:`linmr.model.Bundle.load` with a corrupt, foreign or pickled-code bundle as a clear error."""
+    from .model import Bundle
+
+    d = Path(directory)
+    if not d.is_dir():
+        raise LinmrError(f"{d}: model bundle is not a directory")
+    try:
+        return Bundle.load(d)
+    except LinmrError:
+        raise
+    except Exception as exc:
+        msg = str(exc).splitlines()[0][:300] if str(exc) else ""
+        raise LinmrError(
+            f"{d}: model bundle does not load ({type(exc).__name__}: {msg}); expected bundle.json and a plain-tensor "
+            "weights.pt written by linmr (no pickled code is executed)"
+        ) from None

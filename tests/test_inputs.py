@@ -1,0 +1,305 @@
+"""Malformed input files: each gives one LinmrError naming the file and what is wrong."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.io import write
+
+from linmr import LinmrError, validate
+from linmr.dft import nwchem
+from linmr.dft.parsers import read_shieldings
+
+from .conftest import SHARED
+
+SPECIES = ["Li", "C", "H", "O", "N", "S", "F"]
+
+
+def _box(edge=12.0, n=4) -> Atoms:
+    """A periodic box of ``n`` water-like molecules on a grid plus Li, with mol_id/mol_name."""
+    atoms = Atoms(cell=[edge] * 3, pbc=True)
+    mol_id, mol_name = [], []
+    for k in range(n):
+        base = np.array([k % 2, (k // 2) % 2, k // 4], float) * edge / 2 + 1.5
+        atoms += Atoms("OHH", positions=base + [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+        mol_id += [k] * 3
+        mol_name += ["W"] * 3
+    atoms += Atoms("Li", positions=[[edge / 2 - 1, edge / 2 - 1, edge / 2 - 1]])
+    mol_id.append(n)
+    mol_name.append("Li")
+    atoms.set_array("mol_id", np.array(mol_id))
+    atoms.set_array("mol_name", np.array(mol_name, dtype="<U8"))
+    atoms.set_cell([edge] * 3)
+    return atoms
+
+
+def _write(path: Path, atoms) -> Path:
+    write(path, atoms, format="extxyz")
+    return path
+
+
+def _box_kw(**kw):
+    return dict(what="MD input box", periodic=True, cutoff_A=4.5, arrays=("mol_id", "mol_name"), **kw)
+
+
+def test_good_box_is_read(tmp_path):
+    atoms = validate.read_structure(_write(tmp_path / "box.extxyz", _box()), species=SPECIES, **_box_kw())
+    assert len(atoms) == 13 and "mol_id" in atoms.arrays
+
+
+def _overlap(tmp_path):
+    a = _box()
+    a.positions[5] = a.positions[1] + [0.1, 0.0, 0.0]
+    return _write(tmp_path / "overlap.extxyz", a), {}
+
+
+def _overlap_through_boundary(tmp_path):
+    a = _box()
+    a.positions[12] = [11.95, 1.5, 1.5]  # Li near one face, O near the opposite face: 0.25 A apart through it
+    a.positions[0] = [0.2, 1.5, 1.5]
+    return _write(tmp_path / "overlap_pbc.extxyz", a), {}
+
+
+def _small_cell(tmp_path):
+    return _write(tmp_path / "small.extxyz", _box(edge=8.0)), {}
+
+
+def _not_periodic(tmp_path):
+    a = _box()
+    a.pbc = False
+    return _write(tmp_path / "nopbc.extxyz", a), {}
+
+
+def _unknown_symbol(tmp_path):
+    p = _write(tmp_path / "xx.extxyz", _box())
+    lines = p.read_text().splitlines()
+    lines[2] = "Xx" + lines[2][1:]  # first atom: "O ..." -> "Xx ..."
+    p.write_text("\n".join(lines) + "\n")
+    return p, {}
+
+
+def _foreign_element(tmp_path):
+    a = _box()
+    a.symbols[3] = "U"
+    return _write(tmp_path / "uranium.extxyz", a), {"species": SPECIES}
+
+
+def _nan(tmp_path):
+    a = _box()
+    a.positions[2, 1] = np.nan
+    return _write(tmp_path / "nan.extxyz", a), {}
+
+
+def _truncated(tmp_path):
+    p = _write(tmp_path / "trunc.extxyz", _box())
+    p.write_text("\n".join(p.read_text().splitlines()[:-3]) + "\n")
+    return p, {}
+
+
+def _bad_number(tmp_path):
+    p = _write(tmp_path / "badnum.extxyz", _box())
+    lines = p.read_text().splitlines()
+    lines[4] = lines[4].replace(lines[4].split()[2], "1.2.3", 1)
+    p.write_text("\n".join(lines) + "\n")
+    return p, {}
+
+
+def _bad_lattice(tmp_path):
+    p = _write(tmp_path / "lattice.extxyz", _box())
+    lines = p.read_text().splitlines()
+    lines[1] = 'Lattice="12 0 0 0 12" Properties=species:S:1:pos:R:3 pbc="T T T"'
+    p.write_text("\n".join(lines) + "\n")
+    return p, {}
+
+
+def _empty(tmp_path):
+    p = tmp_path / "empty.extxyz"
+    p.write_text("")
+    return p, {}
+
+
+def _missing(tmp_path):
+    return tmp_path / "nowhere.extxyz", {}
+
+
+def _binary(tmp_path):
+    p = tmp_path / "binary.extxyz"
+    p.write_bytes(bytes(range(256)) * 4)
+    return p, {}
+
+
+def _no_mol_id(tmp_path):
+    a = _box()
+    del a.arrays["mol_id"]
+    return _write(tmp_path / "nomol.extxyz", a), {}
+
+
+def _pdb_as_extxyz(tmp_path):
+    p = tmp_path / "box.pdb.extxyz"
+    p.write_text("CRYST1   12.000   12.000   12.000  90.00  90.00  90.00 P 1\nATOM      1  O   HOH     1       1.500   1.500   1.500\nEND\n")
+    return p, {}
+
+
+STRUCTURE_CASES = [
+    ("overlapping atoms", _overlap, "overlapping atoms 1 (H) and 5 (H)"),
+    ("overlap through the boundary", _overlap_through_boundary, "0.250 A apart"),
+    ("cell too small", _small_cell, "cell is too small for the cutoff: width 8.00 A < 2 x 4.5 A"),
+    ("not periodic", _not_periodic, "must be periodic in 3D"),
+    ("unknown element symbol", _unknown_symbol, "unknown element symbol 'Xx'"),
+    ("element outside species", _foreign_element, "element(s) ['U'] (first at atom 3)"),
+    ("non-finite position", _nan, "atom 2 has a non-finite position"),
+    ("truncated extxyz", _truncated, "is not valid extxyz"),
+    ("bad number", _bad_number, "is not valid extxyz"),
+    ("bad lattice", _bad_lattice, "is not valid extxyz"),
+    ("empty file", _empty, "file is empty"),
+    ("missing file", _missing, "does not exist"),
+    ("binary file", _binary, "MD input box"),
+    ("no mol_id column", _no_mol_id, "lacks the per-atom column 'mol_id'"),
+    ("PDB, not extxyz", _pdb_as_extxyz, "is not valid extxyz"),
+]
+
+
+@pytest.mark.parametrize("case", STRUCTURE_CASES, ids=[c[0] for c in STRUCTURE_CASES])
+def test_bad_structure_file(tmp_path, case):
+    _, make, expected = case
+    path, extra = make(tmp_path)
+    with pytest.raises(LinmrError) as err:
+        validate.read_structure(path, **_box_kw(**extra))
+    msg = str(err.value)
+    assert str(path) in msg and expected in msg, msg
+
+
+def test_trajectory_frame_is_named(tmp_path):
+    frames = [_box() for _ in range(3)]
+    frames[1].positions[4] = frames[1].positions[3]
+    p = _write(tmp_path / "traj.extxyz", frames)
+    with pytest.raises(LinmrError, match=r"traj\.extxyz \(frame 1\).*overlapping atoms 3 \(O\) and 4 \(H\)"):
+        validate.read_frames(p, **_box_kw(overlap_frames="all"))
+    assert len(validate.read_frames(p, **_box_kw())) == 3  # default: distances checked in the end frames only
+
+
+# MLIP model files
+def test_mlip_file_that_does_not_load(tmp_path):
+    bad = tmp_path / "model.pt"
+    bad.write_bytes(b"this is not a torch file" * 10)
+    with pytest.raises(LinmrError, match=r"model\.pt: not a loadable CHGNet model file"):
+        validate.load_chgnet(bad)
+    with pytest.raises(LinmrError, match=r"model\.pt: not a loadable CHGNet model file"):
+        validate.make_calculator("chgnet", model_path=bad)
+    with pytest.raises(LinmrError, match=r"missing\.pt.*does not exist"):
+        validate.make_calculator("chgnet", model_path=tmp_path / "missing.pt")
+
+
+def test_mlip_tensor_file_of_the_wrong_kind(tmp_path):
+    import torch
+
+    p = tmp_path / "weights_only.pt"
+    torch.save({"w": torch.zeros(3)}, p)
+    with pytest.raises(LinmrError, match=r"weights_only\.pt: not a CHGNet model"):
+        validate.load_chgnet(p)
+
+
+class _Payload:
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.target),))
+
+
+def test_mlip_file_with_pickled_code_is_not_executed(tmp_path):
+    import torch
+
+    flag = tmp_path / "pwned"
+    p = tmp_path / "evil.pt"
+    torch.save({"model": _Payload(str(flag))}, p)
+    with pytest.raises(LinmrError, match=r"evil\.pt.*weights_only=True"):
+        validate.load_chgnet(p)
+    with pytest.raises(LinmrError):
+        validate.make_calculator("chgnet", model_path=p)
+    assert not flag.exists()
+
+
+@pytest.mark.slow
+def test_real_chgnet_file_round_trip(tmp_path):
+    from chgnet.model import CHGNet
+
+    p = tmp_path / "chgnet.pth.tar"
+    import torch
+
+    torch.save({"model": CHGNet.load(verbose=False).as_dict()}, p)  # the layout chgnet's Trainer.save writes
+    model = validate.load_chgnet(p)
+    assert sum(t.numel() for t in model.state_dict().values()) > 100_000
+
+
+def test_mace_without_package_or_file(tmp_path):
+    f = tmp_path / "mace.model"
+    f.write_bytes(b"\0" * 64)
+    with pytest.raises(LinmrError, match=r"mace"):
+        validate.make_calculator("mace", model_path=f)
+
+
+# model bundles
+def test_bad_model_bundles(tmp_path):
+    import torch
+
+    with pytest.raises(LinmrError, match=r"nobundle: model bundle is not a directory"):
+        validate.load_bundle(tmp_path / "nobundle")
+    d = tmp_path / "bundle"
+    d.mkdir()
+    (d / "bundle.json").write_text("{not json")
+    torch.save({"x_mean": torch.zeros(2)}, d / "weights.pt")
+    with pytest.raises(LinmrError, match=r"bundle: model bundle does not load \(JSONDecodeError"):
+        validate.load_bundle(d)
+    (d / "bundle.json").write_text(json.dumps({"n_members": 1}))
+    flag = tmp_path / "pwned"
+    torch.save({"x_mean": _Payload(str(flag))}, d / "weights.pt")
+    with pytest.raises(LinmrError, match=r"bundle: model bundle does not load"):
+        validate.load_bundle(d)
+    assert not flag.exists()
+    (d / "weights.pt").unlink()
+    with pytest.raises(LinmrError, match=r"incomplete: .*weights\.pt"):
+        validate.load_bundle(d)
+
+
+# DFT outputs
+GAUSSIAN_TEXT = """ Entering Gaussian System, Link 0=g16
+ SCF GIAO Magnetic shielding tensor (ppm):
+      1  Li   Isotropic =    90.1234   Anisotropy =     1.2000
+   XX=    90.0000   YX=     0.0000   ZX=     0.0000
+      2  O    Isotropic =   300.5000   Anisotropy =    40.0000
+ End of Minotr F.D. properties file   721 does not exist.
+ Normal termination of Gaussian 16 at Mon Jan  1 00:00:00 2024.
+"""
+
+
+def test_dft_output_from_another_program(tmp_path):
+    g = tmp_path / "cluster.log"
+    g.write_text(GAUSSIAN_TEXT)
+    assert read_shieldings(g)["sigma_iso_ppm"][0] == pytest.approx(90.1234)
+    with pytest.raises(LinmrError, match="not an NWChem GIAO run"):
+        nwchem.parse_output(GAUSSIAN_TEXT, source=str(g))
+    nw = tmp_path / "nwchem.out"
+    nw.write_text("  Northwest Computational Chemistry Package (NWChem) 7.2\n Chemical Shielding Tensors (GIAO, in ppm)\n")
+    with pytest.raises(LinmrError, match=r"nwchem\.out: not a Gaussian or ORCA output"):
+        read_shieldings(nw)
+
+
+def test_truncated_dft_outputs(tmp_path):
+    g = tmp_path / "cut.log"
+    g.write_text(GAUSSIAN_TEXT.rsplit(" Normal termination", 1)[0])
+    with pytest.raises(LinmrError, match=r"cut\.log: gaussian output did not terminate normally"):
+        read_shieldings(g)
+    g.write_text(GAUSSIAN_TEXT.split(" SCF GIAO")[0])
+    with pytest.raises(LinmrError, match=r"cut\.log: Gaussian output has no 'Magnetic shielding tensor"):
+        read_shieldings(g)
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared fixtures not found at {SHARED}")
+def test_orca_output_renamed_and_cut(tmp_path):
+    text = (SHARED / "orca6_dvb_nmr.out").read_text()
+    p = tmp_path / "orca.log"
+    p.write_text(text[: text.index("CHEMICAL SHIELDING SUMMARY")])
+    with pytest.raises(LinmrError, match=r"orca\.log: ORCA output has no 'CHEMICAL SHIELDING SUMMARY"):
+        read_shieldings(p)
