@@ -65,14 +65,17 @@ def parse_output(text: str, source: str = "NWChem output") -> dict[int, float]:
     block = text.split("Chemical Shielding Tensors", 1)[1]
     out, atom = {}, None
     for line in block.splitlines():
-        m = _ATOM.match(line)
-        if m:
-            atom = int(m.group(1)) - 1
-            continue
-        m = _ISO.match(line)
-        if m and atom is not None:
-            out[atom] = float(m.group(1))
-            atom = None
+        try:
+            m = _ATOM.match(line)
+            if m:
+                atom = int(m.group(1)) - 1
+                continue
+            m = _ISO.match(line)
+            if m and atom is not None:
+                out[atom] = float(m.group(1))
+                atom = None
+        except ValueError:  # '1.2.3' matches the pattern; a corrupt output, not a crash
+            raise LinmrError(f"{source}: malformed number in the shielding block: {line.strip()[:100]!r}") from None
     if not out:
         raise LinmrError(f"{source}: shielding block has no isotropic values")
     return out

@@ -84,7 +84,10 @@ def read_shieldings(path: str | Path, require_normal_termination: bool = True) -
         program = detect_program(text)
     except LinmrError as exc:
         raise LinmrError(f"{path}: {exc}") from None
-    table = _gaussian(text, str(path)) if program == "gaussian" else _orca(text, str(path))
+    try:
+        table = _gaussian(text, str(path)) if program == "gaussian" else _orca(text, str(path))
+    except ValueError as exc:  # e.g. an atom number too long for int(): a corrupt table
+        raise LinmrError(f"{path}: malformed number in the {program} shielding table ({str(exc)[:100]})") from None
     if require_normal_termination and not _terminated_normally(text, program):
         raise LinmrError(f"{path}: {program} output did not terminate normally (truncated or crashed run)")
     return {
