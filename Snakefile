@@ -28,11 +28,13 @@ include: "workflow/rules/dft.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/predict.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/provenance.smk"
 
 
 rule all:
     input:
         FIGURES,
+        "results/provenance.html",
         "results/dft/shifts.csv",
         "results/model/metrics.csv",
         expand("results/predictions/{conc}.csv", conc=CONCS),

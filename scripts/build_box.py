@@ -1,7 +1,7 @@
 """Rule box: pack one periodic LiFSI/DME box (thin wrapper around linmr.boxes)."""
 import json
 
-from linmr import boxes, composition, molecules
+from linmr import boxes, composition, molecules, provenance
 from linmr.logs import to_file
 
 with to_file(snakemake.log[0]):
@@ -29,3 +29,4 @@ with to_file(snakemake.log[0]):
     with open(snakemake.output.meta, "w") as fh:
         json.dump(meta, fh, indent=2)
     print(json.dumps(meta, indent=2))
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

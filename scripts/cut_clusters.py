@@ -4,7 +4,7 @@ import csv
 import numpy as np
 from ase.io import write
 
-from linmr import clusters, validate
+from linmr import clusters, provenance, validate
 from linmr.logs import to_file
 
 with to_file(snakemake.log[0]):
@@ -49,3 +49,4 @@ with to_file(snakemake.log[0]):
         w.writeheader()
         w.writerows(rows)
     print(f"{len(cut)} clusters from {len(frames)} frames; atoms per cluster {np.mean([len(c) for c in cut]):.1f}")
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

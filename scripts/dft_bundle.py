@@ -3,7 +3,7 @@ import os
 
 from linmr.dft import get_backend, level_from_config
 from linmr.dft.runner import run_bundle
-from linmr import validate
+from linmr import provenance, validate
 from linmr.logs import set_threads, to_file
 
 with to_file(snakemake.log[0]):
@@ -18,3 +18,4 @@ with to_file(snakemake.log[0]):
         max_memory_mb=cfg["max_memory_mb"],
     )
     print(f"{sum(r['status'] == 'ok' for r in rows)} of {len(rows)} clusters ok")
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

@@ -1,6 +1,7 @@
 """Rule dft_collect: shifts delta = sigma_ref - sigma_iso (ppm) and the failures table."""
 import json
 
+from linmr import provenance
 from linmr.dft.shifts import collect
 from linmr.logs import to_file
 
@@ -13,3 +14,4 @@ with to_file(snakemake.log[0]):
     shifts.to_csv(snakemake.output.shifts, index=False)
     failures.to_csv(snakemake.output.failures, index=False)
     print(f"{len(shifts)} shifts, {len(failures)} failures; sigma_ref = {ref['sigma_ref_ppm']:.3f} ppm")
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

@@ -1,6 +1,7 @@
 """Rule dft_reference: sigma_iso(7Li) of the reference at exactly the clusters' level."""
 import json
 
+from linmr import provenance
 from linmr.dft import get_backend, level_from_config
 from linmr.dft.reference import reference_structure
 from linmr.logs import set_threads, to_file
@@ -26,3 +27,4 @@ with to_file(snakemake.log[0]):
     with open(snakemake.output[0], "w") as fh:
         json.dump(out, fh, indent=2)
     print(json.dumps(out, indent=2))
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

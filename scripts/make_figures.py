@@ -41,3 +41,4 @@ with to_file(snakemake.log[0]):
     )
     plots.shift_per_class(class_rows, snakemake.output.per_class, footer=foot)
     print(table.to_string(index=False))
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

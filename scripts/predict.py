@@ -1,6 +1,7 @@
 """Rule predict: streaming NN prediction of every Li in every MD frame."""
 from ase.io import iread
 
+from linmr import provenance
 from linmr.logs import set_threads, to_file
 from linmr.validate import load_bundle
 from linmr.predict import predict_trajectory
@@ -18,3 +19,4 @@ with to_file(snakemake.log[0]):
         out_csv=snakemake.output[0],
     )
     print(f"predictions written to {snakemake.output[0]}")
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

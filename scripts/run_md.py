@@ -1,7 +1,7 @@
 """Rule md: minimise + Langevin NVT with the configured MLIP (thin wrapper around linmr.md)."""
 import json
 
-from linmr import LinmrError, md, validate
+from linmr import LinmrError, md, provenance, validate
 from linmr.logs import set_threads, to_file
 
 with to_file(snakemake.log[0]):
@@ -33,3 +33,4 @@ with to_file(snakemake.log[0]):
     with open(snakemake.output.summary, "w") as fh:
         json.dump(summary, fh, indent=2)
     print(json.dumps(summary, indent=2))
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

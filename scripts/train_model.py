@@ -59,3 +59,4 @@ with to_file(snakemake.log[0]):
         title=f"test MAE {nn.mae_ppm:.3f} ppm (ridge {metrics.iloc[1].mae_ppm:.3f}, mean {metrics.iloc[2].mae_ppm:.3f})",
         footer=provenance.footer(p.config, level=meta["level_of_theory"]),
     )
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)
