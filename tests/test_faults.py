@@ -135,8 +135,9 @@ def test_kill_in_every_stage_and_rerun(tmp_path):
     cfg = _tiny_config()
     ref = _project(tmp_path / "uninterrupted", cfg)
     proj = _project(tmp_path / "killed", copy.deepcopy(cfg))
-    ref_run = subprocess.Popen(_cmd(), cwd=ref, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True, start_new_session=True)
+    ref_log = open(tmp_path / "uninterrupted.log", "w")  # a file, not a pipe: a full pipe would stall the run
+    ref_run = subprocess.Popen(_cmd(), cwd=ref, env=_env(), stdout=ref_log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     try:
         finished = {}
         for stage, target, marker in STAGES:
@@ -159,11 +160,13 @@ def test_kill_in_every_stage_and_rerun(tmp_path):
         assert "resuming: 1 cluster(s)" in (proj / "logs/dft/1M/bundle_000.log").read_text()
         again = subprocess.run(_cmd("-n"), cwd=proj, env=env, capture_output=True, text=True)
         assert "Nothing to be done" in again.stdout + again.stderr
-        ref_out, _ = ref_run.communicate(timeout=1200)
+        ref_run.wait(timeout=1200)
     finally:
         if ref_run.poll() is None:
             os.killpg(ref_run.pid, signal.SIGKILL)
-    assert ref_run.returncode == 0, ref_out[-4000:]
+            ref_run.wait()
+        ref_log.close()
+    assert ref_run.returncode == 0, (tmp_path / "uninterrupted.log").read_text()[-4000:]
     a, b = _comparable(ref), _comparable(proj)
     assert set(a) == set(b) and len(a) >= 12, sorted(set(a) ^ set(b))
     differ = [k for k in a if a[k] != b[k]]
