@@ -303,3 +303,18 @@ def test_orca_output_renamed_and_cut(tmp_path):
     p.write_text(text[: text.index("CHEMICAL SHIELDING SUMMARY")])
     with pytest.raises(LinmrError, match=r"orca\.log: ORCA output has no 'CHEMICAL SHIELDING SUMMARY"):
         read_shieldings(p)
+
+
+@pytest.mark.parametrize("cell", [[7.0, 8.0, 9.0], [[7.0, 0, 0], [2.0, 8.0, 0], [1.0, 1.5, 9.0]], None])
+def test_closest_pair_matches_brute_force(cell):
+    rng = np.random.default_rng(1)
+    atoms = Atoms("H" * 60, positions=rng.uniform(-2, 10, (60, 3)))
+    if cell is not None:
+        atoms.set_cell(cell)
+        atoms.pbc = True
+    periodic = cell is not None
+    d = atoms.get_all_distances(mic=periodic)
+    d[np.diag_indices(60)] = np.inf
+    i, j, dist = validate.closest_pair(atoms, 3.0, periodic)
+    assert dist == pytest.approx(d.min()) and d[i, j] == pytest.approx(d.min())
+    assert validate.closest_pair(atoms, 0.5 * d.min(), periodic) is None
