@@ -3,12 +3,13 @@ import os
 
 from linmr.dft import get_backend, level_from_config
 from linmr.dft.runner import run_bundle
-from linmr import provenance, validate
+from linmr import checks, provenance, validate
 from linmr.logs import set_threads, to_file
 
 with to_file(snakemake.log[0]):
     set_threads(snakemake.threads)
     cfg = snakemake.params.dft
+    checks.require_dft_executable(cfg, where="this DFT job")  # on the node that runs it (SLURM too)
     path = snakemake.input.bundle
     clusters = []
     if os.path.getsize(path):  # an empty bundle (fewer environments than requested) is valid

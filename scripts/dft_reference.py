@@ -1,7 +1,7 @@
 """Rule dft_reference: sigma_iso(7Li) of the reference at exactly the clusters' level."""
 import json
 
-from linmr import provenance
+from linmr import checks, provenance
 from linmr.dft import get_backend, level_from_config
 from linmr.dft.reference import reference_structure
 from linmr.logs import set_threads, to_file
@@ -9,6 +9,7 @@ from linmr.logs import set_threads, to_file
 with to_file(snakemake.log[0]):
     set_threads(snakemake.threads)
     cfg = snakemake.params.dft
+    checks.require_dft_executable(cfg, where="this DFT job")  # on the node that runs it (SLURM too)
     level = level_from_config(cfg)
     ref = cfg["reference"]
     if ref.get("sigma_ref_ppm") is not None:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from linmr import LinmrError
-from linmr.checks import check_runtime, load_schema, validate_config
+from linmr.checks import check_runtime, load_schema, require_dft_executable, validate_config
 
 from .conftest import ROOT
 
@@ -160,6 +160,13 @@ def test_runtime_dft_executable_missing_locally():
         check_runtime(cfg, local=True, which=_no_exe)
     check_runtime(cfg, local=False, which=_no_exe)  # cluster profile: checked on the compute node
     check_runtime(cfg, local=True, which=lambda n: f"/opt/bin/{n}")
+
+
+def test_dft_job_checks_its_executable_on_its_own_node():
+    dft = {**GOOD["dft"], "backend": "orca"}
+    with pytest.raises(LinmrError, match=r"dft\.backend.*'orca'.*orca.*not on PATH for this DFT job"):
+        require_dft_executable(dft, which=_no_exe, where="this DFT job")
+    require_dft_executable(GOOD["dft"], which=_no_exe)  # pyscf needs no executable
 
 
 def test_runtime_unimplemented_or_missing_backend():

@@ -270,6 +270,17 @@ def _check_concentrations(config: dict) -> None:
             )
 
 
+def require_dft_executable(dft: dict, which=shutil.which, where: str = "this local run") -> None:
+    """The executable of an external DFT backend must be on PATH (a DFT job calls this first, on its node)."""
+    backend = dft["backend"]
+    names = DFT_EXECUTABLES.get(backend)
+    if names and not any(which(n) for n in names):
+        raise LinmrError(
+            f"config key 'dft.backend': {backend!r} runs the executable {' or '.join(names)}, which is not on "
+            f"PATH for {where}; install it, put it on PATH, or choose dft.backend 'pyscf'"
+        )
+
+
 def check_runtime(config: dict, local: bool = True, which=shutil.which) -> None:
     """Checks that need the executor in use (Snakefile ``onstart:``, real runs only, before any job).
 
@@ -287,13 +298,8 @@ def check_runtime(config: dict, local: bool = True, which=shutil.which) -> None:
         get_backend(backend)
     except LinmrError as exc:
         raise LinmrError(f"config key 'dft.backend': {exc}") from None
-    if local and backend in DFT_EXECUTABLES:
-        names = DFT_EXECUTABLES[backend]
-        if not any(which(n) for n in names):
-            raise LinmrError(
-                f"config key 'dft.backend': {backend!r} runs the executable {' or '.join(names)}, which is not on "
-                f"PATH for this local run; install it, put it on PATH, or choose dft.backend 'pyscf'"
-            )
+    if local:
+        require_dft_executable(config["dft"], which=which)
     pkg = MLIP_PACKAGES.get(config["md"]["potential"])
     if pkg and find_spec(pkg) is None:
         raise LinmrError(f"config key 'md.potential': {config['md']['potential']!r} needs the Python package {pkg!r}")
