@@ -1,18 +1,17 @@
 """Rule predict: streaming NN prediction of every Li in every MD frame."""
-from ase.io import iread
-
-from linmr import provenance
+from linmr import provenance, validate
 from linmr.logs import set_threads, to_file
-from linmr.validate import load_bundle
 from linmr.predict import predict_trajectory
 
 with to_file(snakemake.log[0]):
     set_threads(snakemake.threads)
-    bundle = load_bundle(snakemake.input.bundle)
+    bundle = validate.load_bundle(snakemake.input.bundle)
     names = {r: snakemake.params.species[r]["name"] for r in ("cation", "anion", "solvent")}
     predict_trajectory(
         bundle,
-        iread(snakemake.input.traj, index=":", format="extxyz"),
+        validate.iter_frames(
+            snakemake.input.traj, what="MD trajectory", periodic=True, species=bundle.featurizer["species"]
+        ),
         snakemake.wildcards.conc,
         names,
         r_bind=snakemake.params.solvation["r_bind_A"],

@@ -318,3 +318,21 @@ def test_closest_pair_matches_brute_force(cell):
     i, j, dist = validate.closest_pair(atoms, 3.0, periodic)
     assert dist == pytest.approx(d.min()) and d[i, j] == pytest.approx(d.min())
     assert validate.closest_pair(atoms, 0.5 * d.min(), periodic) is None
+
+
+def test_streamed_trajectory_names_the_bad_frame(tmp_path):
+    frames = [_box() for _ in range(3)]
+    p = _write(tmp_path / "stream.extxyz", frames)
+    assert len(list(validate.iter_frames(p, periodic=True, species=["O", "H", "Li"]))) == 3
+    lines = p.read_text().splitlines()
+    n = len(frames[0]) + 2
+    lines[2 * n + 2] = "Zz" + lines[2 * n + 2][1:]  # first atom of frame 2
+    p.write_text("\n".join(lines) + "\n")
+    it = validate.iter_frames(p, periodic=True)
+    assert len([next(it), next(it)]) == 2  # streaming: good frames come out before the bad one is read
+    with pytest.raises(LinmrError, match=r"stream\.extxyz \(frame 2\).*unknown element symbol 'Zz'"):
+        next(it)
+    empty = tmp_path / "none.extxyz"
+    empty.write_text("\n")
+    with pytest.raises(LinmrError, match=r"none\.extxyz: .*(holds no frame|not valid extxyz)"):
+        list(validate.iter_frames(empty))

@@ -79,6 +79,35 @@ def read_frames(
     return frames
 
 
+def iter_frames(
+    path: str | Path, *, what: str = "trajectory", min_distance_A: float = MIN_DISTANCE_A, **checks
+):
+    """Stream the frames of an extxyz file (constant memory), each checked like :func:`read_frames`
+    (interatomic distances in the first frame only); a malformed frame stops with the file and frame."""
+    from ase.io import iread
+
+    path = Path(path)
+    _check_readable(path, what)
+    frames = iread(path, index=":", format="extxyz")
+    k = -1
+    while True:
+        try:
+            atoms = next(frames)
+        except StopIteration:
+            break
+        except KeyError as exc:
+            raise LinmrError(f"{path} (frame {k + 1}): {what} contains an unknown element symbol {exc.args[0]!r}") from None
+        except Exception as exc:
+            text = str(exc).splitlines()[0][:200] if str(exc) else ""
+            raise LinmrError(f"{path} (frame {k + 1}): {what} is not valid extxyz ({type(exc).__name__}: {text})") from None
+        k += 1
+        check_structure(atoms, f"{path} (frame {k})", what=what, min_distance_A=min_distance_A if k == 0 else None,
+                        **checks)
+        yield atoms
+    if k < 0:
+        raise LinmrError(f"{path}: {what} holds no frame")
+
+
 def read_structure(path: str | Path, **kw) -> Atoms:
     """One checked structure (the last frame of the file); keywords as :func:`read_frames`."""
     return read_frames(path, index=-1, **kw)[-1]
