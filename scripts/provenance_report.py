@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from linmr import provenance
+from linmr import atomic, provenance
 from linmr.logs import to_file
 
 with to_file(snakemake.log[0]):
@@ -13,10 +13,7 @@ with to_file(snakemake.log[0]):
     )
     files += [f for f in extra if f not in files and f != snakemake.output.json]
     summary = provenance.summary(files, snakemake.config)
-    for path, text in ((snakemake.output.json, json.dumps(summary, indent=2, default=str)),
-                       (snakemake.output.html, provenance.html(summary))):
-        tmp = Path(path).with_name(Path(path).name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+    atomic.write_text(snakemake.output.json, json.dumps(summary, indent=2, default=str))
+    atomic.write_text(snakemake.output.html, provenance.html(summary))
     missing = [f["file"] for f in summary["files"] if not f["sidecar"]]
     print(f"{len(files)} files, {len(missing)} without a sidecar: {missing}")

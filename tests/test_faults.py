@@ -92,7 +92,7 @@ def _finished(proj: Path) -> dict[str, int]:
     out = {}
     for p in (proj / "results").rglob("*"):
         rel = p.relative_to(proj).as_posix()
-        if p.suffix in (".partial", ".tmp"):  # scratch files a job resumes from or renames, never outputs
+        if p.suffix == ".partial" or ".tmp" in p.name:  # scratch files a job resumes from or renames
             continue
         if p.is_file() and rel not in bad and not any(rel.startswith(b.rstrip("/") + "/") for b in bad):
             out[rel] = p.stat().st_mtime_ns
@@ -171,8 +171,24 @@ def test_kill_in_every_stage_and_rerun(tmp_path):
     assert set(a) == set(b) and len(a) >= 12, sorted(set(a) ^ set(b))
     differ = [k for k in a if a[k] != b[k]]
     assert not differ, f"outputs differ from the uninterrupted run: {differ}"
-    assert not list((proj / "results").rglob("*.tmp")) and not list((proj / "results").rglob("*.partial"))
+    assert not [p for p in (proj / "results").rglob("*") if ".tmp" in p.name or p.suffix == ".partial"]
     # the report carries the provenance page
     rep = subprocess.run(_cmd("--report", "report.html"), cwd=proj, env=env, capture_output=True, text=True)
     assert rep.returncode == 0, rep.stderr[-2000:]
     assert "Provenance" in (proj / "report.html").read_text(errors="replace")
+
+
+def test_atomic_path_never_leaves_a_half_written_file(tmp_path):
+    from linmr.atomic import atomic_path
+
+    target = tmp_path / "t.csv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            assert tmp.suffix == ".csv" and tmp.parent == tmp_path
+            tmp.write_text("half")
+            raise RuntimeError("killed mid-write")
+    assert target.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+    with atomic_path(target) as tmp:
+        tmp.write_text("new\n")
+    assert target.read_text() == "new\n" and sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
