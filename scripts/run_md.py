@@ -9,8 +9,8 @@ with to_file(snakemake.log[0]):
     cfg = snakemake.params.md
     if cfg["engine"] != "ase":
         raise LinmrError(f"md.engine {cfg['engine']!r} is not available in this version; use 'ase'")
-    c = snakemake.config  # the box must hold every later cutoff without meeting its own image
-    cutoff = max(c["descriptor"]["r_cut_A"], c["clusters"]["r_cut_A"], c["solvation"]["r_bind_A"])
+    c = snakemake.config  # minimum-image cutoffs of the cluster and solvation stages must fit the box
+    cutoff = max(c["clusters"]["r_cut_A"], c["solvation"]["r_bind_A"])
     atoms = validate.read_structure(
         snakemake.input.box, what="MD input box", periodic=True, cutoff_A=cutoff, arrays=("mol_id", "mol_name")
     )

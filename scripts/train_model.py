@@ -10,9 +10,7 @@ with to_file(snakemake.log[0]):
     p = snakemake.params
     shifts = pd.read_csv(snakemake.input.shifts, dtype={"cluster_id": str})
     trajs = {
-        c: validate.read_frames(
-            path, what="MD trajectory", periodic=True, species=p.descriptor["species"], cutoff_A=p.descriptor["r_cut_A"]
-        )
+        c: validate.read_frames(path, what="MD trajectory", periodic=True, species=p.descriptor["species"])
         for c, path in zip(p.concs, snakemake.input.trajs)
     }
     settings = descriptors.settings_from_config(p.descriptor)

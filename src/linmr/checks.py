@@ -221,9 +221,11 @@ def _check_model(config: dict) -> None:
 def _check_concentrations(config: dict) -> None:
     """Each concentration must give a real solution and a box large enough for every cutoff.
 
-    Descriptors are taken in the periodic MD frame (not in the cut cluster), so the SOAP
-    cutoff is bounded by the box, not by ``clusters.r_cut_A``: no cutoff may exceed half the
-    smallest box edge, or an atom would meet its own periodic image (minimum image breaks).
+    Cluster cutting and solvation analysis use minimum-image distances, so ``clusters.r_cut_A``
+    and ``solvation.r_bind_A`` may not exceed half the box edge. Descriptors are taken in the
+    periodic MD frame (not in the cut cluster), so the SOAP cutoff is bounded by the box, not by
+    ``clusters.r_cut_A``: DScribe sums over periodic images, but ``descriptor.r_cut_A`` must stay
+    below the box edge or a Li would see its own image (an artefact of the finite box).
     """
     from .composition import composition
     from .molecules import molar_mass
@@ -234,10 +236,10 @@ def _check_concentrations(config: dict) -> None:
         m_solv = molar_mass(sp["solvent"]["smiles"])
     except LinmrError as exc:
         raise LinmrError(f"config key 'species': {exc}") from None
-    cutoffs = {
-        "descriptor.r_cut_A": config["descriptor"]["r_cut_A"],
-        "clusters.r_cut_A": config["clusters"]["r_cut_A"],
-        "solvation.r_bind_A": config["solvation"]["r_bind_A"],
+    cutoffs = {  # key -> (value in A, largest allowed fraction of the box edge)
+        "descriptor.r_cut_A": (config["descriptor"]["r_cut_A"], 1.0),
+        "clusters.r_cut_A": (config["clusters"]["r_cut_A"], 0.5),
+        "solvation.r_bind_A": (config["solvation"]["r_bind_A"], 0.5),
     }
     rows = []
     for i, c in enumerate(config["concentrations"]):
@@ -252,12 +254,13 @@ def _check_concentrations(config: dict) -> None:
                 f"{c['density_g_cm3']} g/cm3 leaves {comp.solvent_per_salt:.2f} solvent per salt (< 1): "
                 "beyond any solubility limit; check molarity_mol_L and density_g_cm3"
             )
-        half = comp.cell_length_A / 2.0
-        for ck, r in cutoffs.items():
-            if r > half:
+        edge = comp.cell_length_A
+        for ck, (r, frac) in cutoffs.items():
+            if r > frac * edge or (frac == 1.0 and r >= edge):
+                what = "below the box edge" if frac == 1.0 else "<= half the box edge"
                 raise LinmrError(
-                    f"config key '{key}.n_salt': the {c['n_salt']}-salt box is {comp.cell_length_A:.2f} A wide, "
-                    f"too small for {ck} = {r} A (must be <= half the box edge, {half:.2f} A); "
+                    f"config key '{key}.n_salt': the {c['n_salt']}-salt box is {edge:.2f} A wide, "
+                    f"too small for {ck} = {r} A (must be {what}, {frac * edge:.2f} A); "
                     f"raise n_salt or lower {ck}"
                 )
         rows.append((c["molarity_mol_L"], c["density_g_cm3"], key))
