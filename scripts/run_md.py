@@ -1,10 +1,12 @@
-"""Rule md: minimise + Langevin NVT with the configured MLIP (thin wrapper around linmr.md)."""
+"""Rule md: minimise -> NVT heat -> NPT density -> NVT production (thin wrapper around linmr.md)."""
 import json
+import os
 
 from ase.io import read
 
 from linmr import LinmrError, md
 from linmr.logs import set_threads, to_file
+from linmr.provenance import footer
 
 with to_file(snakemake.log[0]):
     set_threads(snakemake.threads)
@@ -13,21 +15,17 @@ with to_file(snakemake.log[0]):
         raise LinmrError(f"md.engine {cfg['engine']!r} is not available in this version; use 'ase'")
     atoms = read(snakemake.input.box, format="extxyz")
     calc = md.make_calculator(cfg["potential"], device=cfg["device"], model_path=cfg.get("model_path"))
-    timings = md.run_md(
-        atoms,
-        calc,
-        snakemake.output.traj,
-        temperature_K=cfg["temperature_K"],
-        timestep_fs=cfg["timestep_fs"],
-        friction_per_fs=cfg["friction_per_fs"],
-        min_steps=cfg["min_steps"],
-        fmax_eV_A=cfg["fmax_eV_A"],
-        equil_steps=cfg["equil_steps"],
-        prod_steps=cfg["prod_steps"],
-        stride=cfg["stride"],
-        seed=snakemake.params.seed,
+    proto = md.Protocol.from_config(cfg, seed=snakemake.params.seed)
+    label = md.potential_version(cfg["potential"])
+    timings, table = md.run_protocol(
+        atoms, calc, snakemake.output.traj, snakemake.params.work_dir, proto, potential=f"{label} {cfg.get('model_path')}"
     )
-    summary = {"potential": md.potential_version(cfg["potential"]), "concentration": snakemake.wildcards.conc, **timings}
-    with open(snakemake.output.summary, "w") as fh:
+    md.write_log(table, snakemake.output.log_csv)
+    md.plot_log(table, snakemake.output.log_png, title=f"{snakemake.wildcards.conc}, {label}",
+                footer=footer(snakemake.config))
+    summary = {"potential": label, "concentration": snakemake.wildcards.conc, **timings}
+    tmp = snakemake.output.summary + ".tmp"
+    with open(tmp, "w") as fh:
         json.dump(summary, fh, indent=2)
+    os.replace(tmp, snakemake.output.summary)
     print(json.dumps(summary, indent=2))

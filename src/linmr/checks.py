@@ -23,3 +23,6 @@ def check_config(config: dict) -> None:
     ref = dft["reference"]
     if ref.get("sigma_ref_ppm") is None and not ref.get("name"):
         raise LinmrError("config key 'dft.reference': give 'name' (computed) or 'sigma_ref_ppm'")
+    md = config["md"]
+    if md.get("checkpoint_every_steps", md["stride"]) % md["stride"] or md["prod_steps"] < md["stride"]:
+        raise LinmrError("config keys 'md.checkpoint_every_steps' and 'md.prod_steps' must be multiples of / at least 'md.stride'")
