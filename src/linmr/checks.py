@@ -25,4 +25,4 @@ def check_config(config: dict) -> None:
         raise LinmrError("config key 'dft.reference': give 'name' (computed) or 'sigma_ref_ppm'")
     md = config["md"]
     if md.get("checkpoint_every_steps", md["stride"]) % md["stride"] or md["prod_steps"] < md["stride"]:
-        raise LinmrError("config keys 'md.checkpoint_every_steps' and 'md.prod_steps' must be multiples of / at least 'md.stride'")
+        raise LinmrError("config key 'md.checkpoint_every_steps' must be a multiple of 'md.stride', and 'md.prod_steps' at least 'md.stride'")

@@ -14,7 +14,7 @@ the bond monitor (:mod:`linmr.md_bonds`).
 from __future__ import annotations
 
 from . import LinmrError
-from .md_protocol import Protocol, run_protocol  # noqa: F401  (public API)
+from .md_protocol import Protocol, plot_log, run_protocol, write_log  # noqa: F401  (public API)
 
 
 def make_calculator(name: str, device: str = "cpu", model_path: str | None = None):
