@@ -1,25 +1,33 @@
 """Rule md: minimise -> NVT heat -> NPT density -> NVT production (thin wrapper around linmr.md)."""
 import json
 import os
+import time
 
 from ase.io import read
 
-from linmr import LinmrError, md
+from linmr import md, md_lammps
 from linmr.logs import set_threads, to_file
 from linmr.provenance import footer
 
 with to_file(snakemake.log[0]):
     set_threads(snakemake.threads)
     cfg = snakemake.params.md
-    if cfg["engine"] != "ase":
-        raise LinmrError(f"md.engine {cfg['engine']!r} is not available in this version; use 'ase'")
     atoms = read(snakemake.input.box, format="extxyz")
-    calc = md.make_calculator(cfg["potential"], device=cfg["device"], model_path=cfg.get("model_path"))
     proto = md.Protocol.from_config(cfg, seed=snakemake.params.seed)
     label = md.potential_version(cfg["potential"])
-    timings, table = md.run_protocol(
-        atoms, calc, snakemake.output.traj, snakemake.params.work_dir, proto, potential=f"{label} {cfg.get('model_path')}"
-    )
+    if cfg["engine"] == "lammps":
+        t0 = time.perf_counter()
+        frames, table = md_lammps.run(
+            atoms, proto, snakemake.params.work_dir, snakemake.output.traj, potential=cfg["potential"],
+            model_path=cfg.get("model_path"), executable=cfg.get("lammps_executable", "lmp"),
+        )
+        timings = {"engine": "lammps", "wall_s": time.perf_counter() - t0, "n_frames": len(frames)}
+    else:
+        calc = md.make_calculator(cfg["potential"], device=cfg["device"], model_path=cfg.get("model_path"))
+        timings, table = md.run_protocol(
+            atoms, calc, snakemake.output.traj, snakemake.params.work_dir, proto,
+            potential=f"{label} {cfg.get('model_path')}",
+        )
     md.write_log(table, snakemake.output.log_csv)
     md.plot_log(table, snakemake.output.log_png, title=f"{snakemake.wildcards.conc}, {label}",
                 footer=footer(snakemake.config))

