@@ -246,3 +246,28 @@ def test_lammps_runs_written_data_and_input(tiny_box, tmp_path):
     assert abs(back[0].info["density_g_cm3"] / rho0 - 1) > 1e-5
     assert np.allclose([f.get_volume() for f in back], back[0].get_volume())
     assert 50 < np.mean([f.info["temperature_K"] for f in back]) < 1000
+
+
+def test_missing_mlip_package_is_named(monkeypatch):
+    from linmr import md
+
+    monkeypatch.setitem(sys.modules, "sevenn.calculator", None)  # import fails as if not installed
+    with pytest.raises(LinmrError, match="md.potential 'sevennet' needs the package sevenn"):
+        md.make_calculator("sevennet")
+    with pytest.raises(LinmrError, match="unknown MLIP 'nequip2'.*sevennet"):
+        md.make_calculator("nequip2")
+
+
+@pytest.mark.slow
+def test_sevennet_runs_the_protocol(tiny_box, tmp_path):
+    pytest.importorskip("sevenn")
+    from linmr import md
+
+    calc = md.make_calculator("sevennet")
+    proto = md.Protocol(**{**PROTO, "min_steps": 2, "heat_steps": 2, "npt_steps": 2, "prod_steps": 4})
+    timings, table = md.run_protocol(read(tiny_box), calc, tmp_path / "p.extxyz", tmp_path / "w", proto,
+                                     potential="sevennet", progress=False)
+    frames = read(tmp_path / "p.extxyz", ":")
+    assert [f.info["step"] for f in frames] == [4]
+    assert np.isfinite(table[table.phase != "minimise"].pressure_bar).all()
+    assert -200 < frames[0].info["energy_eV"] / len(frames[0]) < 0  # eV/atom of a bound organic system

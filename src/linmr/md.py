@@ -18,12 +18,23 @@ from .md_protocol import Protocol, plot_log, run_protocol, write_log  # noqa: F4
 
 
 def make_calculator(name: str, device: str = "cpu", model_path: str | None = None):
-    """An ASE calculator for the MLIP ``name`` (``chgnet``; ``mace``/``deepmd`` need ``model_path``)."""
+    """An ASE calculator for the MLIP ``name``.
+
+    ``chgnet`` and ``sevennet`` (SevenNet-0) run offline with the weights their wheels ship
+    (``model_path`` optionally names another checkpoint); ``mace``/``deepmd`` need ``model_path``.
+    """
     if name == "chgnet":
         from chgnet.model import CHGNet, CHGNetCalculator
 
         model = CHGNet.load(verbose=False) if model_path is None else CHGNet.from_file(model_path)
         return CHGNetCalculator(model=model, use_device=device)
+    if name == "sevennet":
+        try:
+            from sevenn.calculator import SevenNetCalculator
+        except ImportError as exc:
+            raise LinmrError("md.potential 'sevennet' needs the package sevenn, which is not installed") from exc
+        # SevenNet-0 (11 July 2024) weights ship inside the sevenn wheel: offline like chgnet
+        return SevenNetCalculator(model=model_path or "7net-0", device=device)
     if name == "mace":
         try:
             from mace.calculators import MACECalculator
@@ -40,13 +51,13 @@ def make_calculator(name: str, device: str = "cpu", model_path: str | None = Non
         if not model_path:
             raise LinmrError("md.potential 'deepmd' needs md.model_path (a frozen DeePMD model)")
         return DP(model=model_path)
-    raise LinmrError(f"unknown MLIP {name!r} (key md.potential); choose one of: chgnet, mace, deepmd")
+    raise LinmrError(f"unknown MLIP {name!r} (key md.potential); choose one of: chgnet, sevennet, mace, deepmd")
 
 
 def potential_version(name: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
-    pkg = {"chgnet": "chgnet", "mace": "mace-torch", "deepmd": "deepmd-kit"}.get(name, name)
+    pkg = {"chgnet": "chgnet", "sevennet": "sevenn", "mace": "mace-torch", "deepmd": "deepmd-kit"}.get(name, name)
     try:
         return f"{name} {version(pkg)}"
     except PackageNotFoundError:
