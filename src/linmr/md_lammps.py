@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from ase import Atoms
+from ase import Atoms, units
 from ase.io.lammpsdata import write_lammps_data
 
 from . import LinmrError
@@ -178,8 +178,6 @@ def read_dump(dump_file: str | Path, box: Atoms, elements: list[str]) -> list[At
             at.set_cell(np.diag(bounds[:, 1] - bounds[:, 0]))
             at.positions = data[:, [col["x"], col["y"], col["z"]]] - bounds[:, 0]
             # metal units: Å/ps -> ASE velocity units
-            from ase import units
-
             at.set_velocities(data[:, [col["vx"], col["vy"], col["vz"]]] * (units.Ang / (1000.0 * units.fs)))
             at.info["step"] = step
             frames.append(at)
