@@ -42,7 +42,7 @@ def _tiny_config() -> dict:
     c = yaml.safe_load((ROOT / "tests/micro.yaml").read_text())
     c["run_name"] = "faults"
     c["concentrations"] = [{"molarity_mol_L": 1.0, "density_g_cm3": 0.979, "n_salt": 1}]
-    c["md"].update(min_steps=0, equil_steps=0, prod_steps=3, stride=1)
+    c["md"].update(min_steps=0, heat_steps=0, npt_steps=0, prod_steps=3, stride=1, checkpoint_every_steps=1)
     c["clusters"].update(per_concentration=3, bundle_size=2, skip_frames=0)
     c["descriptor"].update(n_max=2, l_max=1)
     c["model"].update(hidden=[8], ensemble=1, max_epochs=5, patience=5)

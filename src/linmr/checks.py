@@ -17,7 +17,7 @@ from .labels import conc_label
 
 # executables each external DFT backend runs (first one found wins)
 DFT_EXECUTABLES = {"nwchem": ("nwchem",), "orca": ("orca",), "gaussian": ("g16", "g09")}
-MLIP_PACKAGES = {"chgnet": "chgnet", "mace": "mace", "deepmd": "deepmd"}
+MLIP_PACKAGES = {"chgnet": "chgnet", "mace": "mace", "deepmd": "deepmd", "sevennet": "sevenn"}
 
 
 def _path(parts) -> str:
@@ -186,6 +186,11 @@ def _check_md(config: dict) -> None:
         raise LinmrError(
             f"config key 'md.stride': {md['stride']} steps is longer than md.prod_steps = {md['prod_steps']}; "
             "production would save no frame"
+        )
+    if md.get("checkpoint_every_steps", md["stride"]) % md["stride"]:
+        raise LinmrError(
+            f"config key 'md.checkpoint_every_steps': {md['checkpoint_every_steps']} must be a multiple of "
+            f"md.stride = {md['stride']} so that a checkpoint falls on a saved frame"
         )
     n_frames = md["prod_steps"] // md["stride"]
     skip = config["clusters"]["skip_frames"]

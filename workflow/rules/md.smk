@@ -4,11 +4,16 @@ rule md:
     output:
         traj="results/md/{conc}/production.extxyz",
         summary="results/md/{conc}/summary.json",
+        log_csv="results/md/{conc}/md_log.csv",
+        log_png="results/md/{conc}/md_log.png",
     log:
         "logs/md/{conc}.log",
     params:
         md=config["md"],
         seed=config["seed"],
+        # restart state (checkpoint, partial frames): not a declared output, so Snakemake keeps it
+        # when the job fails or is killed, and a rerun resumes from it; removed when the run completes
+        work_dir=lambda wc: f"results/md/{wc.conc}/restart",
     threads: config["md"]["threads"]
     resources:
         gpu=1 if config["md"]["device"] == "cuda" else 0,
