@@ -100,7 +100,9 @@ def slurm_cluster():
 
 
 def _jobs(run_ids):
-    """Every sbatch job of these Snakemake runs: (jobid, rule, wildcards, partition, gres, state, time limit)."""
+    """Every sbatch job of these Snakemake runs: (jobid, rule, wildcards, partition, gres, state, time limit).
+
+    The plugin names each job after its run ID and comments it `rule_<rule>_wildcards_<values joined by _>`."""
     out = subprocess.run(["squeue", "--states=all", "--noheader", "-o", "%i|%j|%k|%P|%b|%T|%l"],
                          capture_output=True, text=True, check=True).stdout
     rows = []
@@ -120,10 +122,9 @@ def _minutes(limit):  # squeue %l: [D-]HH:MM:SS
     return int(days or 0) * 1440 + h * 60 + m + s / 60
 
 
-def _snakemake(cwd, *extra, limit_s=300):
-    cmd = ["timeout", "-s", "INT", "-k", "30", str(limit_s), sys.executable, "-m", "snakemake",
-           "--profile", "profiles/slurm", "--profile", "tests/slurm/profile",
-           "--configfile", "tests/micro.yaml", *extra]
+def _snakemake(cwd, *targets, limit_s=300):
+    cmd = ["timeout", "-s", "INT", "-k", "30", str(limit_s), sys.executable, "-m", "snakemake", *targets,
+           "--profile", "profiles/slurm", "--profile", "tests/slurm/profile", "--configfile", "tests/micro.yaml"]
     env = dict(os.environ, OMP_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])))
     out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
@@ -150,7 +151,7 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
     rc, text, runs_b = _snakemake(tmp_path)
     assert rc != 0
     assert "Error in rule dft_bundle" in text and "logs/dft/4M/bundle_001.log" in text, text[-4000:]
-    failed = [j for j in _jobs(runs_b) if j["rule"] == "dft_bundle" and j["wildcards"] == "conc=4M,bundle=001"]
+    failed = [j for j in _jobs(runs_b) if j["rule"] == "dft_bundle" and j["wildcards"] == "4M_001"]
     assert [j["state"] for j in failed] == ["FAILED", "FAILED"], failed
     assert [_minutes(j["limit"]) for j in failed] == [1440, 2880]  # runtime = 1440 * attempt
     slurm_log = re.search(r"(\S*\.snakemake/slurm_logs/rule_dft_bundle/\S*/%s\.log)" % failed[-1]["jobid"], text)
@@ -175,12 +176,12 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
         assert j["partition"] == ("gpu" if j["rule"] in GPU_RULES else "cpu"), j
         assert ("gpu:1" in j["gres"]) == (j["rule"] in GPU_RULES), j
     assert sorted((j["rule"], j["wildcards"]) for j in jobs_a) == sorted(
-        [(r, f"conc={c}") for r in ("box", "md", "clusters") for c in ("1M", "4M")])
+        [(r, c) for r in ("box", "md", "clusters") for c in ("1M", "4M")])
     assert sum(j["rule"] == "dft_bundle" for j in ok) == 4
     # the rerun resubmitted only the failed bundle and its downstream jobs
     assert sorted((j["rule"], j["wildcards"]) for j in jobs_c) == sorted(
-        [("dft_bundle", "conc=4M,bundle=001"), ("dft_collect", ""), ("train", ""),
-         ("predict", "conc=1M"), ("predict", "conc=4M"), ("figures", "")])
+        [("dft_bundle", "4M_001"), ("dft_collect", ""), ("train", ""),
+         ("predict", "1M"), ("predict", "4M"), ("figures", "")])
     assert all(j["state"] == "COMPLETED" for j in jobs_a + jobs_c)
     assert (tmp_path / "results/figures/spectra.png").stat().st_size > 10_000
     # the controller still answers (left running on purpose, see the module docstring)

@@ -4,8 +4,8 @@
 #   tests/slurm/start_cluster.sh          install (if missing), configure, start; idempotent
 #   tests/slurm/start_cluster.sh --stop   stop the daemons (see the note below before doing that)
 #
-# Partitions `cpu` (default) and `gpu`; the node declares 32 CPUs, 128 GB and one GPU (gres.conf points the GPU at
-# /dev/null, so a GPU-less node accepts --gres=gpu:1) and slurmd trusts those numbers (SlurmdParameters=config_overrides),
+# Partitions `cpu` (default) and `gpu`; the node declares 32 CPUs, 128 GB and two GPUs (gres.conf points them at
+# /dev/null and /dev/zero, so a GPU-less node accepts --gres=gpu:1; two, so both MD jobs of the micro run overlap) and slurmd trusts those numbers (SlurmdParameters=config_overrides),
 # so profiles/slurm's real requests (16 CPUs, 36 GB for a DFT bundle) are accepted unchanged on a 2-core machine.
 # Nothing is enforced (proctrack/linuxproc, task/none): jobs use the threads the rules ask for.
 # No accounting database: job status comes from squeue, which keeps finished jobs for MinJobAge=3600 s.
@@ -75,12 +75,17 @@ SlurmctldTimeout=30
 SlurmdTimeout=60
 InactiveLimit=0
 KillWait=5
-NodeName=$HOST CPUs=32 RealMemory=128000 Gres=gpu:1 State=UNKNOWN
+NodeName=$HOST CPUs=32 RealMemory=128000 Gres=gpu:2 State=UNKNOWN
 PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 PartitionName=gpu Nodes=$HOST MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF
+printf 'NodeName=%s Name=gpu File=/dev/null\nNodeName=%s Name=gpu File=/dev/zero\n' "$HOST" "$HOST" > "$CONF_DIR/.gres.conf.tmp"
+# a changed configuration needs both daemons restarted (slurmctld keeps its job list in StateSaveLocation)
+if ! cmp -s "$tmp" "$CONF_DIR/slurm.conf" || ! cmp -s "$CONF_DIR/.gres.conf.tmp" "$CONF_DIR/gres.conf"; then
+  stop; sleep 1
+fi
 mv "$tmp" "$CONF_DIR/slurm.conf"
-echo "NodeName=$HOST Name=gpu File=/dev/null Count=1" > "$CONF_DIR/gres.conf.tmp" && mv "$CONF_DIR/gres.conf.tmp" "$CONF_DIR/gres.conf"
+mv "$CONF_DIR/.gres.conf.tmp" "$CONF_DIR/gres.conf"
 
 # munge: a key, then the daemon (as root; --force because /run/munge may be group-writable on a fresh box)
 if [ ! -s /etc/munge/munge.key ]; then
@@ -94,7 +99,7 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
 fi
 
 running() { [ -f "/run/$1.pid" ] && kill -0 "$(cat "/run/$1.pid")" 2>/dev/null; }
-if running slurmctld; then scontrol reconfigure >/dev/null 2>&1; else slurmctld -c; fi   # -c: forget old jobs
+running slurmctld || slurmctld
 running slurmd || slurmd
 for _ in $(seq 60); do
   state=$(sinfo -h -n "$HOST" -o %T 2>/dev/null | head -1)
