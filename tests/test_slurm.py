@@ -100,19 +100,19 @@ def slurm_cluster():
 
 
 def _jobs(run_ids):
-    """Every sbatch job of these Snakemake runs: (jobid, rule, wildcards, partition, gres, state, time limit).
+    """Every sbatch job of these Snakemake runs: id, rule, wildcards, partition, gres, state, time limit, CPUs.
 
     The plugin names each job after its run ID and comments it `rule_<rule>_wildcards_<values joined by _>`."""
-    out = subprocess.run(["squeue", "--states=all", "--noheader", "-o", "%i|%j|%k|%P|%b|%T|%l"],
+    out = subprocess.run(["squeue", "--states=all", "--noheader", "-o", "%i|%j|%k|%P|%b|%T|%l|%C"],
                          capture_output=True, text=True, check=True).stdout
     rows = []
     for line in out.splitlines():
-        jobid, name, comment, partition, gres, state, limit = line.split("|")
+        jobid, name, comment, partition, gres, state, limit, cpus = line.split("|")
         if name not in run_ids:
             continue
         m = re.fullmatch(r"rule_(\w+?)(?:_wildcards_(.*))?", comment)
         rows.append(dict(jobid=int(jobid), rule=m.group(1), wildcards=m.group(2) or "", partition=partition,
-                         gres=gres, state=state, limit=limit, run=name))
+                         gres=gres, state=state, limit=limit, cpus=int(cpus), run=name))
     return sorted(rows, key=lambda r: r["jobid"])
 
 
@@ -165,8 +165,8 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
 
     jobs_a, jobs_b, jobs_c = _jobs(runs_a), _jobs(runs_b), _jobs(runs_c)
     report = "\n".join(f"{j['jobid']:>4} {j['rule']:<14} {j['wildcards']:<22} {j['partition']:<4} {j['gres'] or '-':<12}"
-                       f" {j['limit']:>11} {j['state']}" for j in jobs_a + jobs_b + jobs_c)
-    print("sbatch jobs seen (id rule wildcards partition gres time-limit state):\n" + report)
+                       f" {j['cpus']:>2} {j['limit']:>11} {j['state']}" for j in jobs_a + jobs_b + jobs_c)
+    print("sbatch jobs seen (id rule wildcards partition gres CPUs time-limit state):\n" + report)
     (tmp_path / "sbatch_jobs.txt").write_text(report + "\n")
     ok = [j for j in jobs_a + jobs_b + jobs_c if j["state"] == "COMPLETED"]
     # every rule ran as its own sbatch job, on the partition the profile names, GPU rules with the GPU request
@@ -178,6 +178,8 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
     assert sorted((j["rule"], j["wildcards"]) for j in jobs_a) == sorted(
         [(r, c) for r in ("box", "md", "clusters") for c in ("1M", "4M")])
     assert sum(j["rule"] == "dft_bundle" for j in ok) == 4
+    # CPUs per job are the rule's threads (train: 2, the others 1 in the micro config)
+    assert {j["rule"]: j["cpus"] for j in ok}["train"] == 2 and {j["cpus"] for j in ok if j["rule"] == "box"} == {1}
     # the rerun resubmitted only the failed bundle and its downstream jobs
     assert sorted((j["rule"], j["wildcards"]) for j in jobs_c) == sorted(
         [("dft_bundle", "4M_001"), ("dft_collect", ""), ("train", ""),
