@@ -2,8 +2,9 @@
 
 The cluster test installs Debian's SLURM + munge when root (tests/slurm/start_cluster.sh), runs tests/micro.yaml
 through profiles/slurm (plus tests/slurm/profile, which only switches status polling to squeue) and reads every
-sbatch job back from squeue (finished jobs stay listed for MinJobAge = 1 h). The daemons are left running at the
-end: with slurm-client installed and no controller, every later `import snakemake` would wait ~9 s.
+sbatch job back from squeue (finished jobs stay listed for MinJobAge = 1 h) and from `sacct -c` (slurmctld's
+job-completion log: no slurmdbd + MariaDB needed). The daemons are left running at the end: with slurm-client
+installed and no controller, every later `import snakemake` would wait ~9 s.
 """
 import os
 import re
@@ -185,6 +186,16 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
         [("dft_bundle", "4M_001"), ("dft_collect", ""), ("train", ""),
          ("predict", "1M"), ("predict", "4M"), ("figures", "")])
     assert all(j["state"] == "COMPLETED" for j in jobs_a + jobs_c)
+    # slurmctld's own record agrees: `sacct -c` reads its job-completion log (no accounting database here)
+    ids = [j["jobid"] for j in jobs_a + jobs_b + jobs_c]
+    acct = subprocess.run(["sacct", "-c", "-j", ",".join(map(str, ids)), "-P", "-n",
+                           "-o", "JobID,JobName,Partition,State,Timelimit,ExitCode"],
+                          capture_output=True, text=True, check=True).stdout
+    acct = {int(r[0]): r[1:] for r in (line.split("|") for line in acct.splitlines())}
+    for j in jobs_a + jobs_b + jobs_c:
+        name, partition, state, limit_min, exit_code = acct[j["jobid"]]
+        assert (name, partition, state, int(limit_min)) == (j["run"], j["partition"], j["state"], _minutes(j["limit"]))
+        assert (exit_code == "0:0") == (state == "COMPLETED"), (j, exit_code)
     assert (tmp_path / "results/figures/spectra.png").stat().st_size > 10_000
     # the controller still answers (left running on purpose, see the module docstring)
     assert subprocess.run(["scontrol", "ping"], capture_output=True, text=True).stdout.count("UP") >= 1
