@@ -88,6 +88,8 @@ def test_slurm_dry_run_shows_partitions_and_gpus():
 
 @pytest.fixture(scope="module")
 def slurm_cluster():
+    if os.environ.get("LINMR_SLURM_TEST", "1") == "0":
+        pytest.skip("real-SLURM test switched off by LINMR_SLURM_TEST=0")
     if os.geteuid() != 0:
         pytest.skip("real-SLURM test needs root (it installs and starts slurmctld/slurmd/munge)")
     if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
@@ -95,7 +97,7 @@ def slurm_cluster():
     out = subprocess.run(["bash", str(ROOT / "tests/slurm/start_cluster.sh")], capture_output=True, text=True,
                          timeout=600)
     if out.returncode == 3:
-        pytest.skip(f"cannot install SLURM: {out.stderr.strip()[-500:]}")
+        pytest.skip(f"cannot set up SLURM here: {out.stderr.strip()[-500:]}")
     assert out.returncode == 0, f"SLURM cluster did not start:\n{out.stdout}\n{out.stderr}"
     return out.stdout
 

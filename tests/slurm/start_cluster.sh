@@ -13,7 +13,7 @@
 # Note: once slurm-client is installed, every `import snakemake` with the SLURM plugin runs `scontrol show config`;
 # with no controller answering that waits ~9 s. So the daemons are LEFT RUNNING after the tests (cheap: idle
 # slurmctld+slurmd+munged use ~0 CPU and ~20 MB). Stop them with --stop only together with `apt-get remove slurm-client`.
-# Exit codes: 0 cluster up; 3 cannot install (not root / apt failed); 4 installed but the cluster did not come up.
+# Exit codes: 0 cluster up; 3 not allowed (not root, apt failed, a foreign /etc/slurm/slurm.conf); 4 did not come up.
 set -uo pipefail
 CONF_DIR=/etc/slurm
 STATE=/var/lib/slurm-linmr
@@ -40,6 +40,10 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
   fi
 fi
 
+# never overwrite a SLURM configuration this script did not write (a real cluster's login node, say)
+if [ -f "$CONF_DIR/slurm.conf" ] && ! grep -q "written by tests/slurm/start_cluster.sh" "$CONF_DIR/slurm.conf"; then
+  echo "$CONF_DIR/slurm.conf exists and was not written by this script: not touching it" >&2; exit 3
+fi
 mkdir -p "$CONF_DIR" "$STATE/ctld" "$STATE/d" "$LOGS" /run/munge
 tmp=$(mktemp "$CONF_DIR/.slurm.conf.XXXXXX")
 cat > "$tmp" <<CONF
