@@ -119,9 +119,9 @@ def _jobs(run_ids):
     return sorted(rows, key=lambda r: r["jobid"])
 
 
-def _minutes(limit):  # squeue %l: [D-]HH:MM:SS
+def _minutes(limit):  # squeue %l: [D-][HH:]MM:SS
     days, _, hms = limit.rpartition("-")
-    h, m, s = (int(x) for x in hms.split(":"))
+    h, m, s = ([0, 0] + [int(x) for x in hms.split(":")])[-3:]
     return int(days or 0) * 1440 + h * 60 + m + s / 60
 
 
