@@ -12,8 +12,10 @@ with to_file(snakemake.log[0]):
     cfg = snakemake.params.dft
     path = snakemake.input.bundle
     clusters = read(path, index=":", format="extxyz") if os.path.getsize(path) else []
+    # the program gets the job's memory (resources.mem_mb, which a profile may raise) less 1000 MB headroom
+    memory_mb = max(500, int(snakemake.resources.get("mem_mb", cfg["max_memory_mb"] + 1000)) - 1000)
     rows = run_bundle(
         clusters, get_backend(cfg["backend"]), level_from_config(cfg), snakemake.output[0],
-        max_memory_mb=cfg["max_memory_mb"],
+        max_memory_mb=memory_mb, nproc=snakemake.threads,
     )
     print(f"{sum(r['status'] == 'ok' for r in rows)} of {len(rows)} clusters ok")
