@@ -136,8 +136,8 @@ def read_nmr_output(path: str | Path) -> dict:
 
     The table reader always runs (it checks the program, SCF convergence and normal
     termination and gives the element of every atom); for ORCA the values are then taken
-    from cclib when cclib reads the file, and must agree with the table to 0.001 ppm
-    (the precision ORCA prints).
+    from cclib when cclib reads the file, and must agree with the printed table within
+    0.0015 ppm (ORCA prints three decimals).
     """
     path = Path(path)
     out = read_shieldings(path)
