@@ -5,7 +5,8 @@ clusters from cut bundles (default ``results/clusters/*/bundle_*.extxyz``, writt
 ``clusters`` rule), keeps those of ``--min-atoms``..``--max-atoms`` atoms (Li(DME)2+ has 33),
 runs :func:`linmr.dft.pyscf_backend.shielding` on ``--n`` of them with ``--threads`` threads
 (the target: <= 20 s wall each on 2 cores) and prints atoms, nao, SCF/NMR/total wall time,
-sigma_iso(Li), the load average (other jobs on the machine inflate the times) and the maximum::
+sigma_iso(Li), the CPU seconds of all threads (on a busy machine wall > cpu / threads), the load
+average (other jobs on the machine inflate the times) and the maximum::
 
     PYTHONPATH=src python benchmarks/dft_cost.py --threads 2 --n 3
 """
@@ -49,16 +50,16 @@ def main() -> None:
     if not pool:
         raise SystemExit(f"no clusters of {args.min_atoms}-{args.max_atoms} atoms in {args.bundles} (run the clusters rule)")
     print(f"level {level.label()}; threads {args.threads}; {len(pool)} clusters of {args.min_atoms}-{args.max_atoms} atoms")
-    print(f"{'cluster':>8} {'atoms':>5} {'nao':>4} {'scf_s':>7} {'nmr_s':>7} {'wall_s':>7} {'sigma_ppm':>10} {'load1':>5}")
+    print(f"{'cluster':>8} {'atoms':>5} {'nao':>4} {'scf_s':>7} {'nmr_s':>7} {'wall_s':>7} {'cpu_s':>7} {'sigma_ppm':>10} {'load1':>5}")
     walls = []
     for atoms in pool[: args.n]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = shielding(atoms, level, [0], max_memory_mb=cfg["max_memory_mb"])
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         walls.append(wall)
         print(
             f"{atoms.info.get('cluster_id', '?'):>8} {len(atoms):5d} {out['nao']:4d} {out['scf_s']:7.1f} "
-            f"{out['nmr_s']:7.1f} {wall:7.1f} {out['sigma_iso_ppm'][0]:10.4f} {os.getloadavg()[0]:5.2f}",
+            f"{out['nmr_s']:7.1f} {wall:7.1f} {cpu:7.1f} {out['sigma_iso_ppm'][0]:10.4f} {os.getloadavg()[0]:5.2f}",
             flush=True,
         )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
