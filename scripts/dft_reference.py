@@ -17,7 +17,8 @@ with to_file(snakemake.log[0]):
     else:
         backend = get_backend(cfg["backend"])
         atoms = reference_structure(ref["name"])
-        res = backend.shielding(atoms, level, [0], max_memory_mb=cfg["max_memory_mb"])
+        memory_mb = max(500, int(snakemake.resources.get("mem_mb", cfg["max_memory_mb"] + 1000)) - 1000)
+        res = backend.shielding(atoms, level, [0], max_memory_mb=memory_mb, nproc=snakemake.threads)
         out = {
             "sigma_ref_ppm": res["sigma_iso_ppm"][0],
             "source": f"computed: {ref['name']}",

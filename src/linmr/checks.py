@@ -145,6 +145,8 @@ def check_config(config: dict) -> None:
     dft = config["dft"]
     if dft.get("giao_density_fit") and not dft.get("density_fit"):
         raise LinmrError("config key 'dft.giao_density_fit' needs 'dft.density_fit: true'")
+    if dft.get("solvent") and dft["backend"] not in ("orca", "gaussian"):
+        raise LinmrError(f"config key 'dft.solvent' needs dft.backend orca or gaussian, not {dft['backend']!r}")
     ref = dft["reference"]
     if ref.get("sigma_ref_ppm") is None and not ref.get("name"):
         raise LinmrError("config key 'dft.reference': give 'name' (computed) or 'sigma_ref_ppm'")

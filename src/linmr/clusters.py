@@ -46,12 +46,15 @@ def cut_cluster(
     r_cut: float,
     charges: dict[str, int],
     donors: tuple[str, ...] | None = None,
+    second_shell_r_cut: float | None = None,
 ) -> Atoms:
     """All whole molecules with any atom within ``r_cut`` (Å, minimum image) of atom ``center``.
 
     With ``donors`` (e.g. ``("O", "N")``) only atoms of those elements count, so the
     cluster is the first coordination shell: molecules that bind the centre through a
-    donor atom, not ones whose hydrogens merely pass nearby.
+    donor atom, not ones whose hydrogens merely pass nearby. With ``second_shell_r_cut``
+    (Å, larger than ``r_cut``) every whole molecule with *any* atom within that distance
+    of the centre is added too (the second solvation shell).
 
     ``frame`` must carry the per-atom arrays ``mol_id`` and ``mol_name``; ``charges``
     maps molecule name to its formal charge (e). The cluster is centred on the
@@ -72,6 +75,10 @@ def cut_cluster(
     near = np.linalg.norm(rel, axis=1) <= r_cut
     if donors is not None:
         near &= np.isin(frame.get_chemical_symbols(), list(donors))
+    if second_shell_r_cut is not None:
+        if second_shell_r_cut <= r_cut:
+            raise LinmrError(f"second-shell radius {second_shell_r_cut} A must exceed r_cut {r_cut} A")
+        near |= np.linalg.norm(rel, axis=1) <= second_shell_r_cut
     near[center] = True
     chosen = sorted(set(mol_id[near].tolist()), key=lambda m: (m != mol_id[center], m))
     idx, new_pos = [], []
@@ -108,18 +115,23 @@ def cut_cluster(
         multiplicity=1 if n_electrons % 2 == 0 else 2,
         center_index=int(center),
         r_cut_A=float(r_cut),
+        second_shell_r_cut_A=float(second_shell_r_cut or 0.0),
         **{f"n_{k}": v for k, v in sorted(counts.items())},
     )
     return cluster
 
 
-def select_environments(frames: list[Atoms], n: int, skip: int = 0, seed: int = 0, li: str = "Li") -> list[tuple[int, int]]:
-    """``n`` (frame, Li index) pairs spread evenly over frames ``skip:``, Li taken in a seeded order.
+def select_environments(
+    frames: list[Atoms], n: int, skip: int = 0, seed: int = 0, li: str = "Li", stride: int = 1
+) -> list[tuple[int, int]]:
+    """``n`` (frame, Li index) pairs spread evenly over frames ``skip::stride``, Li taken in a seeded order.
 
     Frames are visited round-robin so labels come from as many MD frames as possible
     (the train/test split is grouped by frame).
     """
-    usable = list(range(min(skip, max(len(frames) - 1, 0)), len(frames)))
+    if stride < 1:
+        raise LinmrError(f"clusters.frame_stride must be >= 1, got {stride}")
+    usable = list(range(min(skip, max(len(frames) - 1, 0)), len(frames), stride))
     if not usable:
         raise LinmrError("trajectory has no frames to sample clusters from")
     rng = np.random.default_rng(seed)
@@ -136,3 +148,59 @@ def select_environments(frames: list[Atoms], n: int, skip: int = 0, seed: int = 
             if pools[f] and len(out) < n:
                 out.append((f, int(pools[f].pop())))
     return out
+
+
+def farthest_point_sampling(x: np.ndarray, n: int) -> tuple[list[int], list[float]]:
+    """``n`` rows of ``x`` chosen greedily so each maximises its Euclidean distance to those chosen.
+
+    Deterministic: starts from the row farthest from the mean (an outlier, not a typical one).
+    Returns the chosen row indices in selection order and, for each, its distance to the
+    nearest row chosen before it (the first gets its distance to the mean).
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or len(x) == 0:
+        raise LinmrError(f"farthest-point sampling needs a non-empty 2-D array, got shape {x.shape}")
+    n = min(int(n), len(x))
+    d_mean = np.linalg.norm(x - x.mean(axis=0), axis=1)
+    first = int(np.argmax(d_mean))
+    chosen, dist = [first], [float(d_mean[first])]
+    dmin = np.linalg.norm(x - x[first], axis=1)
+    dmin[first] = -1.0
+    while len(chosen) < n:
+        j = int(np.argmax(dmin))
+        chosen.append(j)
+        dist.append(float(dmin[j]))
+        dmin = np.minimum(dmin, np.linalg.norm(x - x[j], axis=1))
+        dmin[chosen] = -1.0
+    return chosen, dist
+
+
+def candidate_environments(frames: list[Atoms], skip: int = 0, stride: int = 1, li: str = "Li") -> list[tuple[int, int]]:
+    """All (frame, Li index) pairs in frames ``skip, skip + stride, ...`` (after equilibration)."""
+    if stride < 1:
+        raise LinmrError(f"clusters.frame_stride must be >= 1, got {stride}")
+    usable = list(range(min(skip, max(len(frames) - 1, 0)), len(frames), stride))
+    if not usable:
+        raise LinmrError("trajectory has no frames to sample clusters from")
+    out = [(f, i) for f in usable for i, s in enumerate(frames[f].get_chemical_symbols()) if s == li]
+    if not out:
+        raise LinmrError("no Li atoms in the trajectory")
+    return out
+
+
+def select_diverse(
+    frames: list[Atoms], n: int, featurizer, skip: int = 0, stride: int = 1, li: str = "Li"
+) -> tuple[list[tuple[int, int]], list[float]]:
+    """``n`` Li environments by farthest-point sampling of their SOAP vectors (``featurizer``,
+    e.g. :class:`linmr.descriptors.Featurizer`), computed in the periodic frames, so rare
+    solvation structures are labelled too. Returns (frame, Li index) pairs in selection
+    order and each pick's SOAP distance to the nearest earlier pick."""
+    cands = candidate_environments(frames, skip=skip, stride=stride, li=li)
+    by_frame: dict[int, list[int]] = {}
+    for f, i in cands:
+        by_frame.setdefault(f, []).append(i)
+    fs = sorted(by_frame)
+    x = featurizer.many([frames[f] for f in fs], [by_frame[f] for f in fs])
+    order = [(f, i) for f in fs for i in by_frame[f]]
+    picks, dist = farthest_point_sampling(x, n)
+    return [order[k] for k in picks], dist

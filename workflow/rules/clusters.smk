@@ -9,6 +9,7 @@ rule clusters:
     params:
         clusters=config["clusters"],
         species=config["species"],
+        descriptor=config["descriptor"],
         seed=config["seed"],
     threads: 1
     script:

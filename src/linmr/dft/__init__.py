@@ -1,6 +1,6 @@
 """DFT NMR shieldings of Li clusters: backends behind one interface.
 
-A backend is chosen by name (``pyscf``, ``nwchem``); each takes an ASE ``Atoms``
+A backend is chosen by name (``pyscf``, ``nwchem``, ``orca``, ``gaussian``); each takes an ASE ``Atoms``
 cluster with ``info['charge']``/``info['multiplicity']`` and a level-of-theory
 dict, and returns isotropic shieldings (ppm) of the requested atoms.
 """
@@ -24,4 +24,12 @@ def get_backend(name: str):
         from . import nwchem
 
         return nwchem
-    raise LinmrError(f"unknown DFT backend {name!r} (key dft.backend); choose one of: pyscf, nwchem")
+    if name == "orca":
+        from . import orca
+
+        return orca
+    if name == "gaussian":
+        from . import gaussian
+
+        return gaussian
+    raise LinmrError(f"unknown DFT backend {name!r} (key dft.backend); choose one of: pyscf, nwchem, orca, gaussian")

@@ -12,6 +12,10 @@ class Level:
     density_fit: bool = True
     grid_level: int = 1
     giao_density_fit: bool = True  # density-fit the GIAO two-electron term too (needs density_fit)
+    # implicit solvent (CPCM in ORCA, PCM in Gaussian): static dielectric constant and refractive
+    # index of the solvent; None: gas phase
+    solvent_epsilon: float | None = None
+    solvent_refractive_index: float | None = None
 
     def basis_for(self, symbol: str) -> str:
         return self.basis.get(symbol, self.basis.get("default", "6-31G*"))
@@ -25,14 +29,19 @@ class Level:
             text += "/RI" + ("-GIAO" if self.giao_density_fit else "")
         if self.method.upper() != "HF":
             text += f"/grid{self.grid_level}"
+        if self.solvent_epsilon is not None:
+            text += f"/PCM(eps={self.solvent_epsilon:g},n={self.solvent_refractive_index:g})"
         return text
 
 
 def level_from_config(cfg: dict) -> Level:
+    solvent = cfg.get("solvent") or {}
     return Level(
         method=str(cfg.get("method", "B3LYP")),
         basis=dict(cfg.get("basis", {"default": "6-31G*"})),
         density_fit=bool(cfg.get("density_fit", True)),
         grid_level=int(cfg.get("grid_level", 1)),
         giao_density_fit=bool(cfg.get("giao_density_fit", True)),
+        solvent_epsilon=None if not solvent else float(solvent["epsilon"]),
+        solvent_refractive_index=None if not solvent else float(solvent["refractive_index"]),
     )

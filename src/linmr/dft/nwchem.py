@@ -81,7 +81,9 @@ def parse_output(text: str, source: str = "NWChem output") -> dict[int, float]:
     return out
 
 
-def shielding(atoms: Atoms, level: Level, atom_indices: list[int], max_memory_mb: int = 2000, nproc: int = 1) -> dict:
+def shielding(atoms: Atoms, level: Level, atom_indices: list[int], max_memory_mb: int = 2000, nproc: int = 1, **_) -> dict:
+    if level.solvent_epsilon is not None:
+        raise LinmrError("dft.solvent (implicit solvent) is supported by the orca and gaussian backends only")
     exe = shutil.which("nwchem")
     if exe is None:
         raise LinmrError("dft.backend 'nwchem' needs the nwchem executable on PATH (Debian: apt-get install nwchem)")

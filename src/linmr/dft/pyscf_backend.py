@@ -205,18 +205,24 @@ def shielding(
     max_memory_mb: int = 4000,
     conv_tol: float = 1e-8,
     max_cycle: int = 100,
+    newton_cycles: int = 50,
+    nproc: int | None = None,
 ) -> dict:
     """Isotropic GIAO shieldings (ppm) of ``atom_indices`` in ``atoms``.
 
     Returns ``{'sigma_iso_ppm': {index: value}, 'converged': bool, 'energy_Eh': float,
     'scf_s': float, 'nmr_s': float, 'nao': int}`` (``scf_s`` includes building the
-    density-fitting tensor). A non-converged SCF raises
-    :class:`LinmrError` (the caller records it as a failure).
+    density-fitting tensor). A DIIS SCF that has not converged after ``max_cycle`` cycles
+    continues with up to ``newton_cycles`` second-order cycles; a non-converged SCF raises
+    :class:`LinmrError` (the caller records it as a failure). ``nproc`` is ignored: threads
+    are set by the caller (``linmr.logs.set_threads``).
     """
     _apply_patches()
     from pyscf import dft, scf
     from pyscf.prop import nmr
 
+    if level.solvent_epsilon is not None:
+        raise LinmrError("dft.solvent (implicit solvent) is supported by the orca and gaussian backends only")
     mol = build_mol(atoms, level)
     mol.max_memory = max_memory_mb
     pure = False
@@ -242,18 +248,20 @@ def shielding(
             mf.with_df.build()
     energy = mf.kernel()
     solver = "DIIS"
-    if not mf.converged:
+    if not mf.converged and newton_cycles > 0:
         # small-gap clusters (a Li caught between shells, minimal basis) can make DIIS oscillate:
         # continue from its orbitals with the second-order (Newton) solver before giving up
         soscf = mf.newton()
-        soscf.max_cycle = 50
+        soscf.max_cycle = newton_cycles
         energy = soscf.kernel(mf.mo_coeff, mf.mo_occ)
         mf.mo_coeff, mf.mo_occ, mf.mo_energy = soscf.mo_coeff, soscf.mo_occ, soscf.mo_energy
         mf.e_tot, mf.converged = soscf.e_tot, soscf.converged
         solver = "DIIS+Newton"
     t1 = time.perf_counter()
     if not mf.converged:
-        raise LinmrError(f"SCF did not converge in {max_cycle} DIIS + 50 Newton cycles (E = {energy:.8f} Eh)")
+        raise LinmrError(
+            f"SCF did not converge in {max_cycle} DIIS + {newton_cycles} Newton cycles (E = {energy:.8f} Eh)"
+        )
     n = nmr.RHF(mf) if level.method.upper() == "HF" else nmr.RKS(mf)
     n.shielding_nuc = list(atom_indices)
     if level.density_fit and level.giao_density_fit:

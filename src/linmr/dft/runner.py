@@ -50,12 +50,15 @@ def run_bundle(
     max_memory_mb: int = 4000,
     progress: bool = True,
     log=print,
+    nproc: int = 1,
+    options: dict | None = None,
 ) -> list[dict]:
     """Shielding of the central Li (index 0) of every cluster; returns all rows (ok and failed).
 
     Each cluster must carry ``cluster_id``, ``concentration``, ``frame`` and
     ``center_index`` in ``info``. Rows go to ``<out_csv>.partial`` as they finish;
-    the final CSV is written only when the whole bundle has been attempted.
+    the final CSV is written only when the whole bundle has been attempted. ``nproc`` and
+    ``max_memory_mb`` (the job's cores and memory) and ``options`` go to ``backend.shielding``.
     """
     from tqdm import tqdm
 
@@ -87,7 +90,7 @@ def run_bundle(
             try:
                 if atoms.get_chemical_symbols()[0] != "Li":
                     raise LinmrError(f"cluster {cid}: atom 0 is {atoms.get_chemical_symbols()[0]}, not the central Li")
-                res = backend.shielding(atoms, level, [0], max_memory_mb=max_memory_mb)
+                res = backend.shielding(atoms, level, [0], max_memory_mb=max_memory_mb, nproc=nproc, **(options or {}))
                 row.update(
                     sigma_iso_ppm=f"{res['sigma_iso_ppm'][0]:.6f}",
                     nao=res.get("nao", ""),
