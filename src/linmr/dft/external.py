@@ -51,9 +51,10 @@ def run_and_parse(
         t0 = time.perf_counter()
         with open(out, "w") as fo:
             fi = open(inp) if stdin_input else subprocess.DEVNULL
+            argv = list(cmd) if stdin_input else [*cmd, input_name]
             try:
                 proc = subprocess.run(
-                    cmd if stdin_input else cmd + [input_name],
+                    argv,
                     cwd=tmp, stdin=fi, stdout=fo, stderr=subprocess.PIPE, text=True,
                 )
             finally:
