@@ -82,15 +82,18 @@ class Featurizer:
         x = self._get(periodic).create(atoms, centers=list(centers), n_jobs=n_jobs)
         return np.asarray(x, dtype=np.float32).reshape(len(centers), -1)
 
-    def many(self, frames: list[Atoms], centers: list[list[int]], n_jobs: int = 1) -> np.ndarray:
-        """Stack of SOAP vectors for several frames (rows in frame order, then centre order)."""
+    def many(self, frames: list[Atoms], centers: list[list[int]], n_jobs: int = 1, check: bool = True) -> np.ndarray:
+        """Stack of SOAP vectors for several frames (rows in frame order, then centre order).
+
+        ``check=False`` skips the per-frame species check (the caller has checked the topology)."""
         if not frames:
             return np.zeros((0, self.n_features), np.float32)
         periodic = {bool(a.pbc.any()) for a in frames}
         if len(periodic) != 1:
             raise LinmrError("cannot featurise periodic and non-periodic structures in one call")
-        for a in frames:
-            self.check_species(a)
+        if check:
+            for a in frames:
+                self.check_species(a)
         x = self._get(periodic.pop()).create(frames, centers=[list(c) for c in centers], n_jobs=n_jobs)
         return np.asarray(x, dtype=np.float32).reshape(-1, self.n_features)
 
