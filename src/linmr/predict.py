@@ -10,7 +10,7 @@ import pandas as pd
 from . import LinmrError
 from .descriptors import Featurizer, SoapSettings
 from .model import Bundle
-from .solvation import ENV_COLUMNS, Topology, environment_columns
+from .solvation import ENV_COLUMNS, Topology, environment_batch
 
 COLUMNS = ["concentration", "frame", "time_ps", "li_index", "delta_ppm", "spread_ppm", *ENV_COLUMNS]
 
@@ -21,7 +21,7 @@ def predict_trajectory(
     concentration: str,
     names: dict,
     r_bind: float = 2.6,
-    chunk: int = 64,
+    chunk: int = 256,
     out_csv: str | Path | None = None,
     progress: bool = True,
 ) -> pd.DataFrame | None:
@@ -46,17 +46,19 @@ def predict_trajectory(
         nonlocal header
         if not buf:
             return
-        x = feat.many([fr for _, fr, _ in buf], [env["li_index"] for _, _, env in buf], check=False)
+        frames_ = [fr for _, fr in buf]
+        env = environment_batch(frames_, topo, r_bind)
+        x = feat.many(frames_, [topo.li] * len(buf), check=False)
         mean, spread = bundle.predict(x)
-        n = [len(env["li_index"]) for _, _, env in buf]
+        n_li = len(topo.li)
         cols = {
             "concentration": concentration,
-            "frame": np.repeat([idx for idx, _, _ in buf], n),
-            "time_ps": np.repeat([fr.info.get("time_ps", np.nan) for _, fr, _ in buf], n),
-            "li_index": np.concatenate([env["li_index"] for _, _, env in buf]),
+            "frame": np.repeat([idx for idx, _ in buf], n_li),
+            "time_ps": np.repeat([fr.info.get("time_ps", np.nan) for fr in frames_], n_li),
+            "li_index": env["li_index"],
             "delta_ppm": mean,
             "spread_ppm": spread,
-            **{c: np.concatenate([env[c] for _, _, env in buf]) for c in ENV_COLUMNS},
+            **{c: env[c] for c in ENV_COLUMNS},
         }
         df = pd.DataFrame(cols, columns=COLUMNS)
         if tmp is not None:
@@ -68,11 +70,12 @@ def predict_trajectory(
 
     for idx, fr in enumerate(tqdm(frames, desc=f"predict {concentration}", unit="frame", disable=not progress)):
         if topo is None or not topo.matches(fr):
+            flush()  # a chunk shares one topology
             feat.check_species(fr, f"frame {idx} of {concentration}")
             topo = Topology(fr, names["cation"], names["anion"], names["solvent"])
-        if len(topo.li) == 0:
-            raise LinmrError(f"frame {idx} of {concentration} has no Li to predict")
-        buf.append((idx, fr, environment_columns(fr, topo, r_bind)))
+            if len(topo.li) == 0:
+                raise LinmrError(f"frame {idx} of {concentration} has no Li to predict")
+        buf.append((idx, fr))
         if len(buf) >= chunk:
             flush()
     flush()

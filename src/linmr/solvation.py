@@ -39,10 +39,25 @@ class Topology:
         # one-hot donor -> molecule (anions and solvent separately), for vectorised counting
         self.anion_mols, a_inv = np.unique(d_mol[self.is_anion], return_inverse=True)
         self.solv_mols, s_inv = np.unique(d_mol[self.is_solv], return_inverse=True)
-        self.donor_to_anion = np.zeros((len(self.donor_idx), len(self.anion_mols)), np.int32)
-        self.donor_to_anion[np.flatnonzero(self.is_anion), a_inv] = 1
-        self.donor_to_solv = np.zeros((len(self.donor_idx), len(self.solv_mols)), np.int32)
-        self.donor_to_solv[np.flatnonzero(self.is_solv), s_inv] = 1
+        # donor -> (anion molecules | solvent molecules | O(solvent), O(anion), N(anion)) in one matrix,
+        # so that one integer matmul per frame gives every count
+        n_a, n_s = len(self.anion_mols), len(self.solv_mols)
+        m = np.zeros((len(self.donor_idx), n_a + n_s + 3), np.float32)
+        m[np.flatnonzero(self.is_anion), a_inv] = 1
+        m[np.flatnonzero(self.is_solv), n_a + s_inv] = 1
+        m[:, n_a + n_s] = self.is_o & self.is_solv
+        m[:, n_a + n_s + 1] = self.is_o & self.is_anion
+        m[:, n_a + n_s + 2] = self.is_n & self.is_anion
+        self.count_matrix, self.n_anion_mols, self.n_solv_mols = m, n_a, n_s
+        self._cell, self._inv = None, None
+
+    def minimum_image(self, vectors: np.ndarray, cell: np.ndarray) -> np.ndarray:
+        """:func:`linmr.clusters.minimum_image` with the inverse cell cached (NVT frames share a cell)."""
+        if self._cell is None or not np.array_equal(cell, self._cell):
+            self._cell, self._inv = cell.copy(), np.linalg.inv(cell)
+        frac = vectors @ self._inv
+        frac -= np.round(frac)
+        return frac @ self._cell
 
     def matches(self, frame: Atoms) -> bool:
         return np.array_equal(frame.numbers, self.numbers) and np.array_equal(frame.arrays.get("mol_id"), self.mol)
@@ -65,22 +80,39 @@ def environment_columns(frame: Atoms, topo: Topology, r_bind: float = 2.6) -> di
     ``SSIP`` no anion bound; ``CIP`` anions bound to this Li only; ``AGG`` at least one
     bound anion also binds another Li.
     """
-    bound = li_donor_distances(frame, topo.li, topo.donor_idx) <= r_bind
-    b = bound.astype(np.int32)
-    li_anion = (b @ topo.donor_to_anion) > 0  # (n_li, n_anion molecules)
-    li_solv = (b @ topo.donor_to_solv) > 0
-    bridging = li_anion.sum(axis=0) >= 2
-    n_anion = li_anion.sum(axis=1)
-    agg = (li_anion & bridging[None, :]).any(axis=1)
+    return environment_batch([frame], topo, r_bind)
+
+
+def environment_batch(frames: list[Atoms], topo: Topology, r_bind: float = 2.6) -> dict:
+    """:func:`environment_columns` of several frames sharing ``topo`` in one vectorised pass;
+    rows in frame order, then Li order."""
+    if not frames:
+        return {k: np.zeros(0, int) for k in ("li_index",) + ENV_COLUMNS}
+    cells = [f.cell.array for f in frames]
+    same_cell = all(np.array_equal(c, cells[0]) for c in cells[1:])
+    if not same_cell and len(frames) > 1:
+        parts = [environment_batch([f], topo, r_bind) for f in frames]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    pos = np.stack([f.positions for f in frames])  # (F, N, 3)
+    d = pos[:, None, topo.donor_idx, :] - pos[:, topo.li, None, :]  # (F, n_li, n_donor, 3)
+    if frames[0].pbc.any():
+        d = topo.minimum_image(d, cells[0])
+    bound = np.einsum("...k,...k->...", d, d) <= r_bind * r_bind
+    counts = bound.astype(np.float32) @ topo.count_matrix  # (F, n_li, K)
+    n_a, n_s = topo.n_anion_mols, topo.n_solv_mols
+    li_anion = counts[..., :n_a] > 0  # (F, n_li, n_anion molecules)
+    n_anion = li_anion.sum(axis=-1)
+    agg = (li_anion & (li_anion.sum(axis=1, keepdims=True) >= 2)).any(axis=-1)
     cls = np.where(n_anion == 0, "SSIP", np.where(agg, "AGG", "CIP")).astype(object)
+    cn = counts[..., n_a + n_s :].astype(np.int64)
     return {
-        "li_index": topo.li,
-        "n_solvent": li_solv.sum(axis=1),
-        "n_anion": n_anion,
-        "cn_O_solvent": (bound & (topo.is_o & topo.is_solv)).sum(axis=1),
-        "cn_O_anion": (bound & (topo.is_o & topo.is_anion)).sum(axis=1),
-        "cn_N_anion": (bound & (topo.is_n & topo.is_anion)).sum(axis=1),
-        "solvation_class": cls,
+        "li_index": np.tile(topo.li, len(frames)),
+        "n_solvent": (counts[..., n_a : n_a + n_s] > 0).sum(axis=-1).ravel(),
+        "n_anion": n_anion.ravel(),
+        "cn_O_solvent": cn[..., 0].ravel(),
+        "cn_O_anion": cn[..., 1].ravel(),
+        "cn_N_anion": cn[..., 2].ravel(),
+        "solvation_class": cls.ravel(),
     }
 
 
