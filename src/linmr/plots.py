@@ -21,8 +21,10 @@ def _save(fig, path: str | Path, footer: str | None = None) -> None:
         fig.text(0.99, 1.0, footer, fontsize=6, color="0.4", ha="right", va="bottom")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    fig.savefig(path.with_suffix(".pdf"))
+    for target in (path, path.with_suffix(".pdf")):  # temp name then rename: no half-written figure
+        tmp = target.with_name(f".{target.name}.tmp")
+        fig.savefig(tmp, format=target.suffix.lstrip("."))
+        tmp.replace(target)
     plt.close(fig)
 
 
@@ -112,29 +114,29 @@ def _conc_colors(labels):
     return dict(zip(labels, plt.cm.viridis(np.linspace(0.1, 0.85, max(len(labels), 1)))))
 
 
-def rdfs(table, minima: dict, path, footer: str | None = None) -> None:
-    """Li–X g(r) (solid, left axis) and running coordination number n(r) (dashed, right axis), one
-    panel per pair; ``table`` has ``concentration``, ``pair``, ``r_A``, ``g``, ``cn``; ``minima``
-    maps (concentration, pair) to (r_min Å, CN)."""
+def rdfs(table, radii: dict, path, footer: str | None = None) -> None:
+    """Li–X g(r) (top) and running coordination number n(r) (bottom), one column per pair; ``table``
+    has ``concentration``, ``pair``, ``label``, ``r_A``, ``g``, ``cn``; ``radii`` maps pair to the
+    first-minimum radius (Å), drawn dotted."""
     pairs = list(dict.fromkeys(table["pair"]))
     concs = list(dict.fromkeys(table["concentration"]))
     col = _conc_colors(concs)
-    fig, axes = plt.subplots(1, len(pairs), figsize=(2.4 * len(pairs), 2.6), squeeze=False)
-    for ax, pair in zip(axes[0], pairs):
-        ax2 = ax.twinx()
+    fig, axes = plt.subplots(2, len(pairs), figsize=(2.4 * len(pairs), 4.2), sharex=True, squeeze=False)
+    for j, pair in enumerate(pairs):
+        sub = table[table["pair"] == pair]
         for c in concs:
-            t = table[(table["pair"] == pair) & (table["concentration"] == c)]
-            ax.plot(t["r_A"], t["g"], color=col[c], lw=1, label=c)
-            ax2.plot(t["r_A"], t["cn"], color=col[c], lw=0.8, ls="--")
-            r_min = minima.get((c, pair), (np.nan, np.nan))[0]
+            t = sub[sub["concentration"] == c]
+            axes[0][j].plot(t["r_A"], t["g"], color=col[c], lw=1, label=c)
+            axes[1][j].plot(t["r_A"], t["cn"], color=col[c], lw=1)
+        r_min = radii.get(pair, np.nan)
+        for ax in (axes[0][j], axes[1][j]):
             if np.isfinite(r_min):
-                ax.axvline(r_min, color=col[c], lw=0.5, ls=":")
-        ax.set_xlabel("r / Å")
-        ax.set_title(pair)
-        ax2.set_ylim(0, max(6.0, float(table[table["pair"] == pair]["cn"].max()) * 1.05))
-        if ax is axes[0][-1]:
-            ax2.set_ylabel("n(r) (dashed) / 1")
+                ax.axvline(r_min, color="0.4", lw=0.6, ls=":")
+        axes[0][j].set_title(str(sub["label"].iloc[0]) + (f" (min {r_min:.2f} Å)" if np.isfinite(r_min) else ""))
+        axes[1][j].set_xlabel("r / Å")
+        axes[1][j].set_ylim(0, 6)
     axes[0][0].set_ylabel("g(r) / 1")
+    axes[1][0].set_ylabel("coordination number n(r) / 1")
     axes[0][0].legend(frameon=False, fontsize=7)
     fig.tight_layout()
     _save(fig, path, footer)

@@ -155,11 +155,16 @@ def motif_statistics(pred: pd.DataFrame) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------------------------- RDFs
 
-RDF_PAIRS = {  # label -> (molecule role, element)
-    "Li-O(DME)": ("solvent", "O"),
-    "Li-O(FSI)": ("anion", "O"),
-    "Li-N(FSI)": ("anion", "N"),
+RDF_PAIRS = {  # key -> (molecule role, element); labels use the species names, e.g. "Li-O(DME)"
+    "O_solvent": ("solvent", "O"),
+    "O_anion": ("anion", "O"),
+    "N_anion": ("anion", "N"),
 }
+
+
+def pair_label(key: str, names: dict) -> str:
+    role, element = RDF_PAIRS[key]
+    return f"{names['cation']}-{element}({names[role]})"
 
 
 def rdf(frames, li_name: str, partner_name: str, partner_element: str, r_max: float = 6.0, dr: float = 0.05):
@@ -200,29 +205,49 @@ def rdf(frames, li_name: str, partner_name: str, partner_element: str, r_max: fl
     return r, g, cn
 
 
-def first_minimum(r, g, cn, smooth: int = 3, r_search: float = 1.5) -> tuple[float, float]:
-    """Position (Å) of the first minimum of g(r) after its first peak, and the coordination number there.
-
-    g is smoothed by a ``smooth``-bin running mean; the minimum is searched within ``r_search`` Å
-    after the highest peak.
-    """
-    gs = np.convolve(g, np.ones(smooth) / smooth, mode="same") if smooth > 1 else np.asarray(g)
+def first_minimum(r, g, cn=None, smooth: int = 5, r_search: float = 1.5) -> tuple[float, float]:
+    """Position (Å) of the first minimum of g(r) after its main peak, and the coordination number
+    there (NaN without ``cn``). g is smoothed by a ``smooth``-bin running mean; the minimum is the
+    lowest smoothed g within ``r_search`` Å after the highest peak."""
+    g = np.asarray(g, float)
+    gs = np.convolve(g, np.ones(smooth) / smooth, mode="same") if smooth > 1 else g
     if not np.any(gs > 0):
-        return float("nan"), 0.0
+        return float("nan"), float("nan")
     peak = int(np.argmax(gs))
     dr = r[1] - r[0]
     hi = min(len(r), peak + max(2, int(round(r_search / dr))))
     k = peak + int(np.argmin(gs[peak:hi]))
-    return float(r[k]), float(cn[k])
+    return float(r[k]), (float(cn[k]) if cn is not None else float("nan"))
 
 
-def rdf_table(frames, names: dict, r_max: float = 6.0, dr: float = 0.05) -> tuple[pd.DataFrame, dict]:
-    """RDFs of :data:`RDF_PAIRS` as one long table (``pair``, ``r_A``, ``g``, ``cn``) and, per pair,
-    ``(r_min_A, cn_at_min)`` at the first minimum."""
+def rdf_table(frames, names: dict, r_max: float = 6.0, dr: float = 0.05) -> pd.DataFrame:
+    """RDFs of :data:`RDF_PAIRS` as one long table: ``pair`` key, ``label`` (e.g. Li-O(DME)),
+    ``r_A``, ``g`` and ``cn`` (running coordination number) and ``n_li_frames`` (weight)."""
     frames = list(frames)
-    rows, minima = [], {}
-    for label, (role, element) in RDF_PAIRS.items():
+    n_li_frames = sum(int(((f.arrays["mol_name"] == names["cation"]) & (f.numbers == 3)).sum()) for f in frames)
+    rows = []
+    for key, (role, element) in RDF_PAIRS.items():
         r, g, cn = rdf(frames, names["cation"], names[role], element, r_max, dr)
-        minima[label] = first_minimum(r, g, cn)
-        rows.append(pd.DataFrame({"pair": label, "r_A": r, "g": g, "cn": cn}))
-    return pd.concat(rows, ignore_index=True), minima
+        rows.append(pd.DataFrame({"pair": key, "label": pair_label(key, names), "r_A": r, "g": g, "cn": cn,
+                                  "n_li_frames": n_li_frames}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def coordination_numbers(table: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
+    """Coordination numbers at one first-minimum radius per pair, shared by all concentrations.
+
+    ``table``: :func:`rdf_table` rows with a ``concentration`` column. The radius is the first
+    minimum of the g(r) pooled over concentrations (weighted by Li-frames): with a few Li per box a
+    single concentration's g(r) is too noisy to place its own minimum, and one radius makes the
+    numbers comparable. Returns ``{pair: r_min_A}`` and a table ``concentration``, ``pair``,
+    ``r_min_A``, ``cn``."""
+    radii, rows = {}, []
+    for key, t in table.groupby("pair", sort=False):
+        pooled = t.groupby("r_A").apply(lambda d: np.average(d["g"], weights=d["n_li_frames"]), include_groups=False)
+        r_min, _ = first_minimum(pooled.index.to_numpy(), pooled.to_numpy())
+        radii[key] = r_min
+        for conc, d in t.groupby("concentration", sort=False):
+            d = d.sort_values("r_A")
+            k = int(np.argmin(np.abs(d["r_A"].to_numpy() - r_min)))
+            rows.append({"concentration": conc, "pair": key, "r_min_A": r_min, "cn": float(d["cn"].iloc[k])})
+    return radii, pd.DataFrame(rows)
