@@ -7,6 +7,10 @@ rule train:
         metrics="results/model/metrics.csv",
         test="results/model/test_predictions.csv",
         parity=report("results/figures/parity.png", caption="../report/parity.rst", category="Model"),
+        learning_curve="results/model/learning_curve.csv",
+        learning_curve_png=report(
+            "results/figures/learning_curve.png", caption="../report/learning_curve.rst", category="Model"
+        ),
     log:
         "logs/model/train.log",
     params:
