@@ -90,7 +90,7 @@ def solvation(conc, fractions: dict, cn: dict, path, footer: str | None = None) 
     for name, values in cn.items():
         ax2.plot(conc, values, marker="s", label=name)
     ax2.set_xlabel("LiFSI concentration / mol L$^{-1}$")
-    ax2.set_ylabel("coordination number at first RDF minimum / 1")
+    ax2.set_ylabel("CN at first RDF minimum / 1")
     ax2.legend(frameon=False, fontsize=7)
     _save(fig, path, footer)
 
