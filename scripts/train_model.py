@@ -20,7 +20,7 @@ with to_file(snakemake.log[0]):
     groups = (shifts["concentration"] + ":" + shifts["frame"].astype(str)).to_numpy()
     train, val, test = model.grouped_split(groups, tuple(p.model["split_fractions"]), seed=p.model["seed"])
     print(f"{len(y)} labelled Li: {len(train)} train, {len(val)} validation, {len(test)} test (grouped by MD frame)")
-    ms = model.ModelSettings.from_dict({k: v for k, v in p.model.items() if k not in ("split_fractions", "learning_curve")})
+    ms = model.ModelSettings.from_dict({k: v for k, v in p.model.items() if k not in ("split_fractions", "learning_curve", "active_learning")})
     meta = provenance.stamp(
         p.config,
         level_of_theory=str(shifts["level_of_theory"].iloc[0]),
@@ -69,4 +69,3 @@ with to_file(snakemake.log[0]):
     lc.to_csv(snakemake.output.learning_curve + ".tmp", index=False)
     os.replace(snakemake.output.learning_curve + ".tmp", snakemake.output.learning_curve)
     print(lc.to_string(index=False))
-    plots.learning_curve(lc, snakemake.output.learning_curve_png, footer=provenance.footer(p.config, level=meta["level_of_theory"]))
