@@ -4,7 +4,7 @@ rule train:
         trajs=[trajectory(c) for c in CONCS],
     output:
         bundle=directory("results/model/bundle"),
-        metrics="results/model/metrics.csv",
+        metrics=report("results/model/metrics.csv", caption="../report/metrics.rst", category="Model"),
         test="results/model/test_predictions.csv",
         parity=report("results/figures/parity.png", caption="../report/parity.rst", category="Model"),
         learning_curve="results/model/learning_curve.csv",
