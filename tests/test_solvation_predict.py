@@ -184,3 +184,18 @@ def test_active_learning_picks_uncertain_unlabelled_li_outside_held_out_frames(b
     assert sel["spread_ppm"].is_monotonic_decreasing
     with pytest.raises(LinmrError, match="no unlabelled"):
         active.select(small_bundle, trajs, [], n=2)
+
+
+def test_stream_featurisation_is_bit_identical_to_dscribe(box4):
+    from linmr import clusters
+
+    from .conftest import CHARGES
+
+    s = descriptors.SoapSettings(r_cut=4.0, n_max=3, l_max=2, sigma=0.4)
+    feat = descriptors.Featurizer(s)
+    frames = _rattled(box4, 3, scale=0.2, seed=5)
+    li = [solvation.Topology(frames[0]).li] * 3
+    assert np.array_equal(feat.stream(frames, li), feat.many(frames, li))
+    cl = [clusters.cut_cluster(f, int(li[0][0]), 3.0, CHARGES) for f in frames]  # non-periodic
+    assert np.array_equal(feat.stream(cl, [[0]] * 3), feat.many(cl, [[0]] * 3))
+    assert np.abs(feat.stream(cl, [[0]] * 3)).max() > 0

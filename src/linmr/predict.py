@@ -48,7 +48,7 @@ def predict_trajectory(
             return
         frames_ = [fr for _, fr in buf]
         env = environment_batch(frames_, topo, r_bind)
-        x = feat.many(frames_, [topo.li] * len(buf), check=False)
+        x = feat.stream(frames_, [topo.li] * len(buf))
         mean, spread = bundle.predict(x)
         n_li = len(topo.li)
         cols = {
