@@ -1,19 +1,34 @@
-"""Rule figures: spectra, shift vs concentration, solvation classes (from existing predictions only)."""
+"""Rule figures: spectra, shift vs concentration, convergence, RDFs/coordination, classes and motifs
+(from existing predictions and trajectories only: no MD, DFT or training)."""
+from pathlib import Path
+
 import pandas as pd
+from ase.io import iread
 
 from linmr import plots, provenance, solvation, spectra
 from linmr.labels import label_molarity
 from linmr.logs import to_file
 
+
+def write_csv(df, path):
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
+    df.to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
 with to_file(snakemake.log[0]):
     p = snakemake.params
-    sp = p.spectra
+    sp, sv = p.spectra, p.solvation
+    names = {r: p.species[r]["name"] for r in ("cation", "anion", "solvent")}
     fwhm = spectra.fwhm_ppm(sp["linewidth_Hz"], sp["spectrometer_MHz"])
-    rows, curves, peaks, class_rows = [], {}, {}, []
-    for conc, path in zip(p.concs, snakemake.input.predictions):
+    n_blocks = sp.get("n_blocks", 4)
+    rows, curves, peaks, class_rows, motifs, rdfs, conv = [], {}, {}, [], [], [], {}
+    for conc, path, traj in zip(p.concs, snakemake.input.predictions, snakemake.input.trajs):
         pred = pd.read_csv(path)
-        s = spectra.concentration_summary(pred, fwhm, sp.get("window_ps"))
+        s = spectra.concentration_summary(pred, fwhm, sp.get("window_ps"), n_blocks=n_blocks)
         st = solvation.class_statistics(pred)
+        frames = iread(traj, index=":", format="extxyz")
+        rdfs.append(solvation.rdf_table(frames, names, sv.get("rdf_r_max_A", 6.0), sv.get("rdf_bin_A", 0.05)).assign(concentration=conc))
         curves[conc] = (s["axis_ppm"], s["intensity"])
         peaks[conc] = s["peak_ppm"]
         rows.append({
@@ -22,23 +37,48 @@ with to_file(snakemake.log[0]):
         })
         for c in solvation.CLASSES:
             class_rows.append((conc, c, st[f"delta_{c}_ppm"], st[f"fraction_{c}"]))
+        motifs.append(solvation.motif_statistics(pred).assign(concentration=conc))
+        cv = spectra.convergence(pred, n_blocks)
+        conv[conc] = (cv["time_ps"], cv["mean_delta_ppm"], cv["sem_ppm"])
+    rdf_table = pd.concat(rdfs, ignore_index=True)
+    radii, cn = solvation.coordination_numbers(rdf_table)
     table = pd.DataFrame(rows)
-    table.to_csv(snakemake.output.table, index=False)
-    pd.DataFrame(class_rows, columns=["concentration", "solvation_class", "mean_delta_ppm", "fraction"]).to_csv(
-        snakemake.output.classes, index=False
+    for key, r_min in radii.items():  # coordination numbers at the first RDF minimum
+        table[f"r_min_{key}_A"] = r_min
+        table[f"cn_{key}"] = cn[cn["pair"] == key].set_index("concentration").loc[table["concentration"], "cn"].to_numpy()
+    write_csv(table, snakemake.output.table)
+    write_csv(
+        pd.DataFrame(class_rows, columns=["concentration", "solvation_class", "mean_delta_ppm", "fraction"]),
+        snakemake.output.classes,
     )
+    motif_table = pd.concat(motifs, ignore_index=True)
+    write_csv(motif_table, snakemake.output.motifs)
+    write_csv(rdf_table, snakemake.output.rdf_table)
+
     foot = provenance.footer(p.config)
     plots.spectra(curves, snakemake.output.spectra, peaks=peaks, footer=foot)
+    experiment = None
+    if sp.get("experimental_csv"):
+        ex = spectra.read_experiment(sp["experimental_csv"])
+        label = str(ex["source"].iloc[0]) if "source" in ex else "experiment"
+        experiment = (ex["concentration_mol_L"], ex["delta_ppm"], label)
     plots.shift_vs_concentration(
-        table.concentration_mol_L, table.mean_delta_ppm, table.sem_ppm, snakemake.output.curve, footer=foot
+        table.concentration_mol_L, table.mean_delta_ppm, table.sem_ppm, snakemake.output.curve,
+        experiment=experiment, footer=foot,
     )
     plots.solvation(
         table.concentration_mol_L,
         {c: table[f"fraction_{c}"] for c in solvation.CLASSES},
-        {"Li-O(DME)": table.mean_cn_O_solvent, "Li-O(FSI)": table.mean_cn_O_anion},
+        {solvation.pair_label(k, names): table[f"cn_{k}"] for k in solvation.RDF_PAIRS},
         snakemake.output.solvation,
         footer=foot,
     )
+    plots.rdfs(rdf_table, radii, snakemake.output.rdf, footer=foot)
     plots.shift_per_class(class_rows, snakemake.output.per_class, footer=foot)
+    plots.shift_per_motif(motif_table, snakemake.output.per_motif, footer=foot)
+    plots.convergence(conv, snakemake.output.convergence, footer=foot)
     print(table.to_string(index=False))
+    print(motif_table.to_string(index=False))
+    print("coordination numbers at the first minimum of the pooled RDF:")
+    print(cn.to_string(index=False))
     provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

@@ -1,4 +1,6 @@
 """Rule train: SOAP of labelled Li (periodic frames) -> torch MLP ensemble; metrics, parity plot, bundle."""
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -20,7 +22,7 @@ with to_file(snakemake.log[0]):
     groups = (shifts["concentration"] + ":" + shifts["frame"].astype(str)).to_numpy()
     train, val, test = model.grouped_split(groups, tuple(p.model["split_fractions"]), seed=p.model["seed"])
     print(f"{len(y)} labelled Li: {len(train)} train, {len(val)} validation, {len(test)} test (grouped by MD frame)")
-    ms = model.ModelSettings.from_dict({k: v for k, v in p.model.items() if k != "split_fractions"})
+    ms = model.ModelSettings.from_dict({k: v for k, v in p.model.items() if k not in ("split_fractions", "learning_curve", "active_learning")})
     meta = provenance.stamp(
         p.config,
         level_of_theory=str(shifts["level_of_theory"].iloc[0]),
@@ -39,7 +41,9 @@ with to_file(snakemake.log[0]):
     metrics = pd.DataFrame(rows)
     metrics["level_of_theory"] = meta["level_of_theory"]
     metrics["config_hash"] = meta["config_hash"]
-    metrics.to_csv(snakemake.output.metrics, index=False)
+    tmp = snakemake.output.metrics + ".tmp"
+    metrics.to_csv(tmp, index=False)
+    os.replace(tmp, snakemake.output.metrics)
     print(metrics.to_string(index=False))
     pd.DataFrame(
         {
@@ -50,11 +54,21 @@ with to_file(snakemake.log[0]):
             "spread_nn_ppm": nn_spread,
             "delta_ridge_ppm": ridge,
         }
-    ).to_csv(snakemake.output.test, index=False)
+    ).to_csv(snakemake.output.test + ".tmp", index=False)
+    os.replace(snakemake.output.test + ".tmp", snakemake.output.test)
     nn = metrics.iloc[0]
     plots.parity(
         y[test], nn_mean, nn_spread, snakemake.output.parity,
         title=f"test MAE {nn.mae_ppm:.3f} ppm (ridge {metrics.iloc[1].mae_ppm:.3f}, mean {metrics.iloc[2].mae_ppm:.3f})",
         footer=provenance.footer(p.config, level=meta["level_of_theory"]),
     )
+
+    # learning curve: the same test set, random subsets of the training frames (groups), same validation set
+    lc = model.learning_curve(
+        x, y, groups, train, val, test, ms, p.model.get("learning_curve", [0.25, 0.5, 0.75, 1.0]),
+        settings.as_dict(), full=(bundle, rows),
+    )
+    lc.to_csv(snakemake.output.learning_curve + ".tmp", index=False)
+    os.replace(snakemake.output.learning_curve + ".tmp", snakemake.output.learning_curve)
+    print(lc.to_string(index=False))
     provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

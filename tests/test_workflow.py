@@ -34,7 +34,8 @@ def test_micro_campaign_runs_every_rule(tmp_path):
     out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
     assert out.returncode == 0, out.stderr[-4000:]
     r = tmp_path / "results"
-    for fig in ("spectra", "shift_vs_concentration", "parity", "solvation", "shift_per_class"):
+    for fig in ("spectra", "shift_vs_concentration", "parity", "solvation", "shift_per_class",
+                "rdf", "convergence", "shift_per_motif", "learning_curve"):
         assert (r / "figures" / f"{fig}.png").stat().st_size > 10_000
         assert (r / "figures" / f"{fig}.pdf").exists()
     shifts = pd.read_csv(r / "dft/shifts.csv")
@@ -48,6 +49,22 @@ def test_micro_campaign_runs_every_rule(tmp_path):
         assert pred["spread_ppm"].ge(0).all()
     curve = pd.read_csv(r / "tables/shift_vs_concentration.csv")
     assert list(curve["concentration_mol_L"]) == [1.0, 4.0]
+    assert curve["cn_O_anion"].notna().all() and (curve["r_min_O_anion_A"] > 1.5).all()
+    lc = pd.read_csv(r / "model/learning_curve.csv")
+    assert sorted(set(lc["fraction"])) == [0.5, 1.0] and set(lc["model"]) == set(metrics["model"])
+    # the saved bundle, loaded in this (new) process, reproduces the training process's test predictions exactly
+    from ase.io import read
+
+    from linmr import descriptors
+    from linmr.model import Bundle
+
+    b = Bundle.load(r / "model/bundle")
+    labels = pd.read_csv(r / "dft/shifts.csv", dtype={"cluster_id": str})
+    trajs = {c: read(r / f"md/{c}/production.extxyz", index=":") for c in ("1M", "4M")}
+    x = descriptors.labelled_features(labels, trajs, descriptors.Featurizer(descriptors.SoapSettings.from_dict(b.featurizer)))
+    saved = pd.read_csv(r / "model/test_predictions.csv", dtype={"cluster_id": str})
+    test = labels.reset_index().set_index("cluster_id").loc[saved["cluster_id"], "index"].to_numpy()
+    assert (b.predict(x[test])[0] == saved["delta_nn_ppm"].to_numpy()).all()
     # every rule wrote its log
     assert (tmp_path / "logs/md/4M.log").stat().st_size > 0
     assert (tmp_path / "logs/model/train.log").stat().st_size > 0

@@ -82,15 +82,53 @@ class Featurizer:
         x = self._get(periodic).create(atoms, centers=list(centers), n_jobs=n_jobs)
         return np.asarray(x, dtype=np.float32).reshape(len(centers), -1)
 
-    def many(self, frames: list[Atoms], centers: list[list[int]], n_jobs: int = 1) -> np.ndarray:
-        """Stack of SOAP vectors for several frames (rows in frame order, then centre order)."""
+    def stream(self, frames: list[Atoms], centers) -> np.ndarray:
+        """:meth:`many` for a chunk of MD frames (one topology, species already checked), with
+        DScribe's per-frame Python set-up done once: one ``SOAPGTO`` extension object is built
+        with the same arguments ``dscribe.descriptors.SOAP.create_single`` passes it and called
+        frame by frame. Identical output to :meth:`many` (``tests/test_solvation_predict.py``
+        checks bit equality); falls back to :meth:`many` for settings this path does not cover."""
+        if not frames:
+            return np.zeros((0, self.n_features), np.float32)
+        periodic = bool(frames[0].pbc.any())
+        soap = self._get(periodic)
+        if getattr(soap, "_rbf", None) != "gto" or soap.average != "off" or not hasattr(soap, "_alphas"):
+            return self.many(frames, centers, check=False)
+        import dscribe.ext
+        from ase.geometry.cell import complete_cell
+
+        ext = dscribe.ext.SOAPGTO(
+            soap._r_cut, soap._n_max, soap._l_max, soap._eta, soap._weighting, soap.average,
+            soap.get_cutoff_padding(), soap._atomic_numbers, soap._species_weights, soap.periodic,
+            soap.compression["mode"], soap._alphas.flatten(), soap._betas.flatten(),
+        )
+        n_feat = soap.get_number_of_features()
+        out = np.empty((sum(len(c) for c in centers), n_feat), np.float32)
+        k = 0
+        for fr, c in zip(frames, centers):
+            pos = np.array(fr.positions, dtype=np.float64)
+            cell = fr.cell
+            if periodic and cell.volume == 0:
+                raise LinmrError("cannot compute a periodic descriptor on a zero-volume cell")
+            mat = np.zeros((len(c), n_feat), np.float64)
+            ext.create(mat, pos, np.asarray(fr.numbers), complete_cell(cell), np.asarray(fr.pbc, bool),
+                       pos[np.asarray(c, dtype=np.int64)])
+            out[k : k + len(c)] = mat
+            k += len(c)
+        return out
+
+    def many(self, frames: list[Atoms], centers: list[list[int]], n_jobs: int = 1, check: bool = True) -> np.ndarray:
+        """Stack of SOAP vectors for several frames (rows in frame order, then centre order).
+
+        ``check=False`` skips the per-frame species check (the caller has checked the topology)."""
         if not frames:
             return np.zeros((0, self.n_features), np.float32)
         periodic = {bool(a.pbc.any()) for a in frames}
         if len(periodic) != 1:
             raise LinmrError("cannot featurise periodic and non-periodic structures in one call")
-        for a in frames:
-            self.check_species(a)
+        if check:
+            for a in frames:
+                self.check_species(a)
         x = self._get(periodic.pop()).create(frames, centers=[list(c) for c in centers], n_jobs=n_jobs)
         return np.asarray(x, dtype=np.float32).reshape(-1, self.n_features)
 

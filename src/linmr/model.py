@@ -259,3 +259,41 @@ def metrics(y_true, y_pred) -> dict:
         "r2": float(1 - (err**2).sum() / ss) if ss > 0 else float("nan"),
         "n": int(len(y_true)),
     }
+
+
+def baseline_metrics(x, y, fit_idx, test_idx, nn_pred) -> list[dict]:
+    """Metrics rows (NN, SOAP-ridge, mean predictor) on ``test_idx``; the baselines fit on ``fit_idx``."""
+    ridge = ridge_baseline(x[fit_idx], y[fit_idx], x[test_idx])
+    mean_pred = np.full(len(test_idx), float(np.mean(y[fit_idx])))
+    return [
+        {"model": name, **metrics(y[test_idx], pred)}
+        for name, pred in (("nn_ensemble", nn_pred), ("soap_ridge", ridge), ("mean_predictor", mean_pred))
+    ]
+
+
+def learning_curve(x, y, groups, train_idx, val_idx, test_idx, settings: ModelSettings, fractions, featurizer: dict,
+                   full=None, seed: int = 0):
+    """Test metrics of NN, ridge and mean predictor trained on growing subsets of the training set.
+
+    Subsets take a fraction of the training *groups* (source MD frames), nested and drawn once with
+    ``seed``; validation and test sets stay fixed; the baselines fit on subset + validation, as in
+    the full model. ``full`` = (bundle, metrics rows) of the already-trained full model is reused
+    for fraction 1. Returns rows ``fraction``, ``n_train``, ``model``, ``mae_ppm``, ... ``round`` (0).
+    """
+    train_idx = np.asarray(train_idx)
+    g = np.asarray(groups)[train_idx]
+    uniq = np.unique(g)
+    np.random.default_rng(seed).shuffle(uniq)
+    out = []
+    for f in sorted(set(float(v) for v in fractions)):
+        if f >= 1.0 and full is not None:
+            rows, sub = full[1], train_idx
+        else:
+            keep = set(uniq[: max(1, int(round(f * len(uniq))))])
+            sub = train_idx[[v in keep for v in g]]
+            b = train(x, y, sub, val_idx, settings, featurizer, progress=False, log=lambda *a: None)
+            rows = baseline_metrics(x, y, np.concatenate([sub, val_idx]), test_idx, b.predict(x[test_idx])[0])
+        out += [{"fraction": f, "n_train": int(len(sub)), **r, "round": 0} for r in rows]
+    import pandas as pd
+
+    return pd.DataFrame(out)

@@ -21,8 +21,10 @@ def _save(fig, path: str | Path, footer: str | None = None) -> None:
         fig.text(0.99, 1.0, footer, fontsize=6, color="0.4", ha="right", va="bottom")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    fig.savefig(path.with_suffix(".pdf"))
+    for target in (path, path.with_suffix(".pdf")):  # temp name then rename: no half-written figure
+        tmp = target.with_name(f".{target.name}.tmp")
+        fig.savefig(tmp, format=target.suffix.lstrip("."))
+        tmp.replace(target)
     plt.close(fig)
 
 
@@ -55,7 +57,7 @@ def shift_vs_concentration(conc, mean, err, path, experiment=None, footer: str |
     fig, ax = plt.subplots(figsize=(3.4, 2.8))
     ax.errorbar(conc, mean, yerr=err, marker="o", capsize=3, label="NN on MLMD")
     if experiment is not None:
-        ax.plot(experiment[0], experiment[1], "s", mfc="none", label="experiment")
+        ax.plot(experiment[0], experiment[1], "s", mfc="none", color="k", label=experiment[2] if len(experiment) > 2 else "experiment")
     ax.set_xlabel("LiFSI concentration / mol L$^{-1}$")
     ax.set_ylabel(r"mean $\delta$($^7$Li) / ppm")
     ax.legend(frameon=False, fontsize=7)
@@ -88,7 +90,7 @@ def solvation(conc, fractions: dict, cn: dict, path, footer: str | None = None) 
     for name, values in cn.items():
         ax2.plot(conc, values, marker="s", label=name)
     ax2.set_xlabel("LiFSI concentration / mol L$^{-1}$")
-    ax2.set_ylabel("coordination number / 1")
+    ax2.set_ylabel("CN at first RDF minimum / 1")
     ax2.legend(frameon=False, fontsize=7)
     _save(fig, path, footer)
 
@@ -104,5 +106,93 @@ def shift_per_class(table, path, footer: str | None = None) -> None:
         ax.bar(np.arange(len(classes)) + k * width, vals, width, label=lab)
     ax.set_xticks(np.arange(len(classes)) + width * (len(labels) - 1) / 2, classes)
     ax.set_ylabel(r"mean $\delta$($^7$Li) / ppm")
+    ax.legend(frameon=False, fontsize=7)
+    _save(fig, path, footer)
+
+
+def _conc_colors(labels):
+    return dict(zip(labels, plt.cm.viridis(np.linspace(0.1, 0.85, max(len(labels), 1)))))
+
+
+def rdfs(table, radii: dict, path, footer: str | None = None) -> None:
+    """Li–X g(r) (top) and running coordination number n(r) (bottom), one column per pair; ``table``
+    has ``concentration``, ``pair``, ``label``, ``r_A``, ``g``, ``cn``; ``radii`` maps pair to the
+    first-minimum radius (Å), drawn dotted."""
+    pairs = list(dict.fromkeys(table["pair"]))
+    concs = list(dict.fromkeys(table["concentration"]))
+    col = _conc_colors(concs)
+    fig, axes = plt.subplots(2, len(pairs), figsize=(2.4 * len(pairs), 4.2), sharex=True, squeeze=False)
+    for j, pair in enumerate(pairs):
+        sub = table[table["pair"] == pair]
+        for c in concs:
+            t = sub[sub["concentration"] == c]
+            axes[0][j].plot(t["r_A"], t["g"], color=col[c], lw=1, label=c)
+            axes[1][j].plot(t["r_A"], t["cn"], color=col[c], lw=1)
+        r_min = radii.get(pair, np.nan)
+        for ax in (axes[0][j], axes[1][j]):
+            if np.isfinite(r_min):
+                ax.axvline(r_min, color="0.4", lw=0.6, ls=":")
+        axes[0][j].set_title(str(sub["label"].iloc[0]) + (f" (min {r_min:.2f} Å)" if np.isfinite(r_min) else ""))
+        axes[1][j].set_xlabel("r / Å")
+        axes[1][j].set_ylim(0, 6)
+    axes[0][0].set_ylabel("g(r) / 1")
+    axes[1][0].set_ylabel("coordination number n(r) / 1")
+    axes[0][0].legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    _save(fig, path, footer)
+
+
+def shift_per_motif(table, path, footer: str | None = None) -> None:
+    """Mean shift (ppm) per (n_DME, n_FSI) motif; ``table`` has ``concentration``, ``n_solvent``,
+    ``n_anion``, ``mean_delta_ppm``, ``std_delta_ppm``, ``fraction``. Marker area ∝ share of Li-frames."""
+    fig, ax = plt.subplots(figsize=(4.2, 3.0))
+    motifs = sorted({(int(a), int(b)) for a, b in zip(table["n_solvent"], table["n_anion"])}, key=lambda m: (m[1], -m[0]))
+    pos = {m: k for k, m in enumerate(motifs)}
+    concs = list(dict.fromkeys(table["concentration"]))
+    col = _conc_colors(concs)
+    width = 0.6 / max(len(concs), 1)
+    for j, c in enumerate(concs):
+        t = table[table["concentration"] == c]
+        x = np.array([pos[(int(a), int(b))] for a, b in zip(t["n_solvent"], t["n_anion"])]) + (j - (len(concs) - 1) / 2) * width
+        ax.errorbar(x, t["mean_delta_ppm"], yerr=t["std_delta_ppm"].fillna(0), fmt="none", ecolor=col[c], lw=0.7, capsize=2)
+        ax.scatter(x, t["mean_delta_ppm"], s=15 + 150 * t["fraction"], color=col[c], label=c, zorder=3)
+    ax.set_xticks(range(len(motifs)), [f"{a} DME\n{b} FSI" for a, b in motifs], fontsize=7)
+    ax.set_xlabel("motif: molecules bound to Li (n$_{DME}$, n$_{FSI}$)")
+    ax.set_ylabel(r"mean $\delta$($^7$Li) / ppm")
+    ax.legend(frameon=False, fontsize=7)
+    _save(fig, path, footer)
+
+
+def convergence(curves: dict, path, footer: str | None = None) -> None:
+    """Running mean shift (ppm) vs simulated time (ps) with its block-averaging standard error band;
+    ``curves``: concentration -> (time_ps, mean_ppm, sem_ppm)."""
+    fig, ax = plt.subplots(figsize=(3.6, 2.8))
+    col = _conc_colors(list(curves))
+    for c, (t, m, e) in curves.items():
+        t, m, e = (np.asarray(v, float) for v in (t, m, e))
+        ax.plot(t, m, color=col[c], label=c)
+        ok = np.isfinite(e)
+        ax.fill_between(t[ok], (m - e)[ok], (m + e)[ok], color=col[c], alpha=0.25, lw=0)
+    ax.set_xlabel("simulated time / ps")
+    ax.set_ylabel(r"running mean $\delta$($^7$Li) / ppm")
+    ax.legend(frameon=False, fontsize=7)
+    _save(fig, path, footer)
+
+
+def learning_curve(table, path, footer: str | None = None) -> None:
+    """Test MAE (ppm) vs number of training labels for NN, ridge and mean predictor; ``table`` has
+    ``n_train``, ``model``, ``mae_ppm`` and optionally ``round`` (active-learning round)."""
+    fig, ax = plt.subplots(figsize=(3.4, 2.8))
+    styles = {"nn_ensemble": "o-", "soap_ridge": "s--", "mean_predictor": "^:"}
+    for name, t in table.groupby("model", sort=False):
+        t = t.sort_values("n_train")
+        ax.plot(t["n_train"], t["mae_ppm"], styles.get(name, "o-"), label=name.replace("_", " "))
+    if "round" in table and table["round"].max() > 0:
+        al = table[(table["round"] > 0) & (table["model"] == "nn_ensemble")]
+        for r in al.itertuples():
+            ax.annotate(f"AL round {r.round}", (r.n_train, r.mae_ppm), fontsize=6, textcoords="offset points", xytext=(3, 4))
+    ax.set_xlabel("training labels / 1")
+    ax.set_ylabel("test MAE / ppm")
+    ax.set_ylim(bottom=0)
     ax.legend(frameon=False, fontsize=7)
     _save(fig, path, footer)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import LinmrError
 from .descriptors import Featurizer, SoapSettings
 from .model import Bundle
-from .solvation import li_environments
+from .solvation import ENV_COLUMNS, Topology, environment_batch
 
-COLUMNS = [
-    "concentration", "frame", "time_ps", "li_index", "delta_ppm", "spread_ppm",
-    "solvation_class", "n_solvent", "n_anion", "cn_O_solvent", "cn_O_anion", "cn_N_anion",
-]
+COLUMNS = ["concentration", "frame", "time_ps", "li_index", "delta_ppm", "spread_ppm", *ENV_COLUMNS]
 
 
 def predict_trajectory(
@@ -23,15 +21,17 @@ def predict_trajectory(
     concentration: str,
     names: dict,
     r_bind: float = 2.6,
-    chunk: int = 64,
+    chunk: int = 256,
     out_csv: str | Path | None = None,
     progress: bool = True,
 ) -> pd.DataFrame | None:
     """Shift (ensemble mean, ppm) and spread (ppm) of every Li in every frame of ``frames`` (an iterable).
 
-    Frames are featurised ``chunk`` at a time. With ``out_csv`` rows are appended to that file
-    as chunks finish and nothing is kept in memory (returns ``None``), so memory does not grow
-    with trajectory length; without it the rows are returned as one table.
+    Frames are featurised ``chunk`` at a time in one DScribe call. With ``out_csv`` rows are
+    appended to a temporary file as chunks finish and nothing is kept in memory (returns
+    ``None``; the file is renamed into place at the end), so memory does not grow with
+    trajectory length; without it the rows are returned as one table. The topology (which
+    atoms are Li and donors, species check) is worked out once and reused while frames share it.
     """
     from tqdm import tqdm
 
@@ -40,24 +40,27 @@ def predict_trajectory(
     out_csv = Path(out_csv) if out_csv else None
     tmp = out_csv.with_name(out_csv.name + ".tmp") if out_csv else None
     header = True
+    topo = None
 
     def flush():
         nonlocal header
         if not buf:
             return
-        centers = [[e["li_index"] for e in envs] for _, _, envs in buf]
-        x = feat.many([fr for _, fr, _ in buf], centers)
+        frames_ = [fr for _, fr in buf]
+        env = environment_batch(frames_, topo, r_bind)
+        x = feat.stream(frames_, [topo.li] * len(buf))
         mean, spread = bundle.predict(x)
-        rows, k = [], 0
-        for idx, fr, envs in buf:
-            for e in envs:
-                rows.append({
-                    "concentration": concentration, "frame": idx, "time_ps": fr.info.get("time_ps", float("nan")),
-                    "li_index": e["li_index"], "delta_ppm": float(mean[k]), "spread_ppm": float(spread[k]),
-                    **{c: e[c] for c in COLUMNS[6:]},
-                })
-                k += 1
-        df = pd.DataFrame(rows, columns=COLUMNS)
+        n_li = len(topo.li)
+        cols = {
+            "concentration": concentration,
+            "frame": np.repeat([idx for idx, _ in buf], n_li),
+            "time_ps": np.repeat([fr.info.get("time_ps", np.nan) for fr in frames_], n_li),
+            "li_index": env["li_index"],
+            "delta_ppm": mean,
+            "spread_ppm": spread,
+            **{c: env[c] for c in ENV_COLUMNS},
+        }
+        df = pd.DataFrame(cols, columns=COLUMNS)
         if tmp is not None:
             df.to_csv(tmp, mode="w" if header else "a", header=header, index=False)
             header = False
@@ -66,10 +69,13 @@ def predict_trajectory(
         buf.clear()
 
     for idx, fr in enumerate(tqdm(frames, desc=f"predict {concentration}", unit="frame", disable=not progress)):
-        envs = li_environments(fr, names["cation"], names["anion"], names["solvent"], r_bind=r_bind)
-        if not envs:
-            raise LinmrError(f"frame {idx} of {concentration} has no Li to predict")
-        buf.append((idx, fr, envs))
+        if topo is None or not topo.matches(fr):
+            flush()  # a chunk shares one topology
+            feat.check_species(fr, f"frame {idx} of {concentration}")
+            topo = Topology(fr, names["cation"], names["anion"], names["solvent"])
+            if len(topo.li) == 0:
+                raise LinmrError(f"frame {idx} of {concentration} has no Li to predict")
+        buf.append((idx, fr))
         if len(buf) >= chunk:
             flush()
     flush()
@@ -78,4 +84,6 @@ def predict_trajectory(
             raise LinmrError(f"trajectory for {concentration} has no frames")
         tmp.replace(out_csv)
         return None
+    if not parts:
+        raise LinmrError(f"trajectory for {concentration} has no frames")
     return pd.concat(parts, ignore_index=True)

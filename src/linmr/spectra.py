@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import LinmrError
+
 # 7Li Larmor frequency (MHz) at 9.4 T (400 MHz 1H): gamma(7Li)/gamma(1H) = 0.38864
 LI7_MHZ_AT_400 = 155.45
 
@@ -79,3 +81,31 @@ def concentration_summary(pred: pd.DataFrame, fwhm: float, window_ps: float | No
         "n_frames": int(pred["frame"].nunique()),
         "mean_spread_ppm": float(pred["spread_ppm"].mean()),
     }
+
+
+def convergence(pred: pd.DataFrame, n_blocks: int = 4) -> pd.DataFrame:
+    """Running mean shift vs simulated time: for each frame, the mean over frames up to it of the
+    per-frame mean shift (ppm) and its block-averaging standard error (ppm; NaN until there are
+    ``n_blocks`` frames). Columns ``time_ps``, ``n_frames``, ``mean_delta_ppm``, ``sem_ppm``."""
+    per_frame = pred.groupby("frame").agg(time_ps=("time_ps", "first"), delta=("delta_ppm", "mean")).sort_index()
+    v = per_frame["delta"].to_numpy()
+    rows = []
+    for n in range(1, len(v) + 1):
+        m, e = block_average(v[:n], n_blocks) if n >= n_blocks else (float(v[:n].mean()), float("nan"))
+        rows.append((float(per_frame["time_ps"].iloc[n - 1]), n, m, e))
+    return pd.DataFrame(rows, columns=["time_ps", "n_frames", "mean_delta_ppm", "sem_ppm"])
+
+
+def read_experiment(path) -> pd.DataFrame:
+    """Measured shifts: a CSV with ``concentration_mol_L`` and ``delta_ppm`` (optional ``source``)."""
+    try:
+        df = pd.read_csv(path)
+    except FileNotFoundError as exc:
+        raise LinmrError(f"experimental CSV {path} (config key spectra.experimental_csv) does not exist") from exc
+    missing = {"concentration_mol_L", "delta_ppm"} - set(df.columns)
+    if missing:
+        raise LinmrError(f"experimental CSV {path} lacks column(s) {sorted(missing)}")
+    for col in ("concentration_mol_L", "delta_ppm"):
+        if not pd.api.types.is_numeric_dtype(df[col]) or df[col].isna().any():
+            raise LinmrError(f"experimental CSV {path}: column {col} must be numbers without gaps")
+    return df

@@ -16,6 +16,10 @@ FIGURES = [
     "results/figures/parity.png",
     "results/figures/solvation.png",
     "results/figures/shift_per_class.png",
+    "results/figures/convergence.png",
+    "results/figures/rdf.png",
+    "results/figures/shift_per_motif.png",
+    "results/figures/learning_curve.png",
 ]
 
 

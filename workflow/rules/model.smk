@@ -4,9 +4,10 @@ rule train:
         trajs=[trajectory(c) for c in CONCS],
     output:
         bundle=directory("results/model/bundle"),
-        metrics="results/model/metrics.csv",
+        metrics=report("results/model/metrics.csv", caption="../report/metrics.rst", category="Model"),
         test="results/model/test_predictions.csv",
         parity=report("results/figures/parity.png", caption="../report/parity.rst", category="Model"),
+        learning_curve="results/model/learning_curve.csv",
     log:
         "logs/model/train.log",
     params:
@@ -19,3 +20,33 @@ rule train:
         gpu=1 if config["md"]["device"] == "cuda" else 0,
     script:
         "../../scripts/train_model.py"
+
+
+rule active_learning:
+    input:
+        shifts="results/dft/shifts.csv",
+        reference="results/dft/reference.json",
+        trajs=[trajectory(c) for c in CONCS],
+        bundle="results/model/bundle",
+        learning_curve="results/model/learning_curve.csv",
+    output:
+        curve="results/model/active_learning/learning_curve.csv",
+        chosen="results/model/active_learning/chosen.csv",
+        shifts="results/model/active_learning/shifts.csv",
+        workdir=directory("results/model/active_learning/dft"),
+        figure=report("results/figures/learning_curve.png", caption="../report/learning_curve.rst", category="Model"),
+    log:
+        "logs/model/active_learning.log",
+    params:
+        descriptor=config["descriptor"],
+        model=config["model"],
+        clusters=config["clusters"],
+        species=config["species"],
+        dft=config["dft"],
+        concs=list(CONCS),
+        config=config,
+    threads: config["dft"]["threads"]
+    resources:
+        mem_mb=config["dft"]["max_memory_mb"] + 1000,
+    script:
+        "../../scripts/active_learning.py"
