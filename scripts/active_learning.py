@@ -68,3 +68,4 @@ with to_file(snakemake.log[0]):
     os.replace(snakemake.output.shifts + ".tmp", snakemake.output.shifts)
     print(curve.to_string(index=False))
     plots.learning_curve(curve, snakemake.output.figure, footer=provenance.footer(p.config))
+    provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

@@ -61,11 +61,12 @@ def test_default_profile_cannot_override_the_slurm_profile():
                 assert grow[0] > 0 and grow[0] < grow[1] < grow[2], (name, grow)
 
 
-def test_slurm_dry_run_shows_partitions_and_gpus():
+def test_slurm_dry_run_shows_partitions_and_gpus(tmp_path):
     """`snakemake -n --profile profiles/slurm` (profiles/default loaded implicitly) plans every rule's request."""
+    _copy_project(tmp_path)  # a fresh project: results/ of an earlier run in ROOT would hide finished rules
     out = subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm", "--configfile", "tests/micro.yaml"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     text = out.stdout + out.stderr
