@@ -24,13 +24,10 @@ with to_file(snakemake.log[0]):
     feat = descriptors.Featurizer(settings)
     x = descriptors.labelled_features(shifts, trajs, feat)
     y = shifts["delta_ppm"].to_numpy(float)
-    groups = (shifts["concentration"] + ":" + shifts["frame"].astype(str)).to_numpy()
     # the split of the train rule (same groups, same seed): validation and test stay fixed
-    train, val, test = model.grouped_split(groups, tuple(p.model["split_fractions"]), seed=p.model["seed"])
+    groups, train, val, test = model.split_labels(shifts, p.model)
     held_out = {(c, int(f)) for c, f in zip(shifts["concentration"].iloc[np.r_[val, test]], shifts["frame"].iloc[np.r_[val, test]])}
-    ms = model.ModelSettings.from_dict(
-        {k: v for k, v in p.model.items() if k not in ("split_fractions", "learning_curve", "active_learning")}
-    )
+    ms = model.ModelSettings.from_config(p.model)
     charges = {p.species[r]["name"]: int(p.species[r]["charge"]) for r in p.species}
     backend, level = get_backend(p.dft["backend"]), level_from_config(p.dft)
     bundle = model.Bundle.load(snakemake.input.bundle)

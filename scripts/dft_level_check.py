@@ -4,7 +4,7 @@ import os
 
 from ase.io import read
 
-from linmr import provenance
+from linmr import atomic, provenance
 from linmr.dft import get_backend, level_from_config
 from linmr.dft.level_check import diverse_subset, run
 from linmr.logs import set_threads, to_file
@@ -24,12 +24,8 @@ with to_file(snakemake.log[0]):
         chosen, get_backend(cfg["backend"]), level_from_config(cfg), check["basis"],
         max_memory_mb=memory_mb, nproc=snakemake.threads,
     )
-    tmp = snakemake.output.table + ".tmp"
-    table.to_csv(tmp, index=False)
-    os.replace(tmp, snakemake.output.table)
-    tmp = snakemake.output.summary + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(summary, fh, indent=2)
-    os.replace(tmp, snakemake.output.summary)
+    with atomic.atomic_path(snakemake.output.table) as tmp:
+        table.to_csv(tmp, index=False)
+    atomic.write_text(snakemake.output.summary, json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

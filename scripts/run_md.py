@@ -1,9 +1,8 @@
 """Rule md: minimise -> NVT heat -> NPT density -> NVT production (thin wrapper around linmr.md)."""
 import json
-import os
 import time
 
-from linmr import md, md_lammps, provenance, validate
+from linmr import atomic, md, md_lammps, provenance, validate
 from linmr.logs import set_threads, to_file
 from linmr.provenance import footer
 
@@ -34,9 +33,6 @@ with to_file(snakemake.log[0]):
     md.plot_log(table, snakemake.output.log_png, title=f"{snakemake.wildcards.conc}, {label}",
                 footer=footer(snakemake.config))
     summary = {"potential": label, "concentration": snakemake.wildcards.conc, **timings}
-    tmp = snakemake.output.summary + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(summary, fh, indent=2)
-    os.replace(tmp, snakemake.output.summary)
+    atomic.write_text(snakemake.output.summary, json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

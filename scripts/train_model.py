@@ -19,10 +19,9 @@ with to_file(snakemake.log[0]):
     feat = descriptors.Featurizer(settings)
     x = descriptors.labelled_features(shifts, trajs, feat)
     y = shifts["delta_ppm"].to_numpy(float)
-    groups = (shifts["concentration"] + ":" + shifts["frame"].astype(str)).to_numpy()
-    train, val, test = model.grouped_split(groups, tuple(p.model["split_fractions"]), seed=p.model["seed"])
+    groups, train, val, test = model.split_labels(shifts, p.model)
     print(f"{len(y)} labelled Li: {len(train)} train, {len(val)} validation, {len(test)} test (grouped by MD frame)")
-    ms = model.ModelSettings.from_dict({k: v for k, v in p.model.items() if k not in ("split_fractions", "learning_curve", "active_learning")})
+    ms = model.ModelSettings.from_config(p.model)
     meta = provenance.stamp(
         p.config,
         level_of_theory=str(shifts["level_of_theory"].iloc[0]),

@@ -88,3 +88,20 @@ def test_incomplete_bundle_names_the_missing_file(tmp_path):
     (tmp_path / "b").mkdir()
     with pytest.raises(LinmrError, match="bundle.json"):
         model.Bundle.load(tmp_path / "b")
+
+
+def test_model_settings_from_config_and_frame_split():
+    import pandas as pd
+
+    from linmr import model
+
+    cfg = {"hidden": [8, 4], "dropout": 0.0, "ensemble": 2, "max_epochs": 5, "patience": 5, "learning_rate": 0.01,
+           "weight_decay": 0.0, "seed": 3, "split_fractions": [0.6, 0.2, 0.2], "learning_curve": [0.5, 1.0],
+           "active_learning": {"rounds": 1, "per_round": 2}}
+    ms = model.ModelSettings.from_config(cfg)
+    assert ms.hidden == (8, 4) and ms.ensemble == 2 and ms.seed == 3
+    shifts = pd.DataFrame({"concentration": ["1M"] * 6 + ["4M"] * 6, "frame": [0, 0, 1, 1, 2, 2] * 2})
+    groups, train, val, test = model.split_labels(shifts, cfg)
+    assert sorted(np.r_[train, val, test]) == list(range(12))
+    for a, b in ((train, val), (train, test), (val, test)):  # no source frame straddles two sets
+        assert not set(groups[a]) & set(groups[b])

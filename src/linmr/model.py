@@ -34,6 +34,20 @@ class ModelSettings:
             d["hidden"] = tuple(int(h) for h in d["hidden"])
         return cls(**d)
 
+    @classmethod
+    def from_config(cls, model_cfg: dict) -> "ModelSettings":
+        """The network settings of the config's ``model:`` section (split, learning curve and
+        active-learning keys belong to the workflow, not to the network)."""
+        names = cls.__dataclass_fields__
+        return cls.from_dict({k: v for k, v in model_cfg.items() if k in names})
+
+
+def split_labels(shifts, model_cfg: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Source-frame groups and the grouped train/validation/test split of labelled Li (``shifts`` rows)."""
+    groups = (shifts["concentration"].astype(str) + ":" + shifts["frame"].astype(str)).to_numpy()
+    train, val, test = grouped_split(groups, tuple(model_cfg["split_fractions"]), seed=model_cfg["seed"])
+    return groups, train, val, test
+
 
 def _mlp(n_in: int, hidden: tuple[int, ...], dropout: float):
     import torch.nn as nn
