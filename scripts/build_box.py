@@ -1,7 +1,7 @@
 """Rule box: pack one periodic LiFSI/DME box (thin wrapper around linmr.boxes)."""
 import json
 
-from linmr import boxes, composition, molecules, provenance
+from linmr import atomic, boxes, composition, molecules, provenance
 from linmr.logs import to_file
 
 with to_file(snakemake.log[0]):
@@ -15,7 +15,8 @@ with to_file(snakemake.log[0]):
     )
     atoms = boxes.build_box(templates, comp, seed=p.seed, tolerance=p.tolerance_A)
     atoms.info["concentration"] = snakemake.wildcards.conc
-    atoms.write(snakemake.output.box, format="extxyz")
+    with atomic.atomic_path(snakemake.output.box) as tmp:
+        atoms.write(tmp, format="extxyz")
     meta = {
         "concentration": snakemake.wildcards.conc,
         **comp.as_dict(),
@@ -26,7 +27,6 @@ with to_file(snakemake.log[0]):
         "salt_molar_mass_g_mol": m_salt,
         "solvent_molar_mass_g_mol": m_solv,
     }
-    with open(snakemake.output.meta, "w") as fh:
-        json.dump(meta, fh, indent=2)
+    atomic.write_text(snakemake.output.meta, json.dumps(meta, indent=2))
     print(json.dumps(meta, indent=2))
     provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

@@ -1,7 +1,7 @@
 """Rule dft_reference: sigma_iso(7Li) of the reference at exactly the clusters' level."""
 import json
 
-from linmr import checks, provenance
+from linmr import atomic, checks, provenance
 from linmr.dft import get_backend, level_from_config
 from linmr.dft.reference import reference_structure
 from linmr.logs import set_threads, to_file
@@ -26,7 +26,6 @@ with to_file(snakemake.log[0]):
             "wall_s": res["scf_s"] + res["nmr_s"],
         }
     out["level_of_theory"] = level.label()
-    with open(snakemake.output[0], "w") as fh:
-        json.dump(out, fh, indent=2)
+    atomic.write_text(snakemake.output[0], json.dumps(out, indent=2))
     print(json.dumps(out, indent=2))
     provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)
