@@ -35,6 +35,9 @@ with to_file(snakemake.log[0]):
     os.makedirs(snakemake.output.workdir, exist_ok=True)
     for rnd in range(1, int(al["rounds"]) + 1):
         cands = active.candidates(trajs, shifts, held_out, skip=p.clusters["skip_frames"], li_name=p.species["cation"]["name"])
+        if not cands:  # every Li environment outside validation/test frames is labelled already
+            print(f"round {rnd}: no unlabelled Li environment left to score; active learning stops here")
+            break
         sel = active.select(bundle, trajs, cands, int(al["per_round"]))
         print(f"round {rnd}: {len(cands)} candidates, spread of the chosen {sel['spread_ppm'].round(3).tolist()} ppm")
         new = active.label(

@@ -32,6 +32,7 @@ STAGES = [
     ("dft_bundle", "results/dft/1M/bundle_000.csv", "results/dft/1M/bundle_000.csv.partial:2"),
     ("dft_collect", "results/dft/shifts.csv", "logs/dft/collect.log"),
     ("train", "results/model/metrics.csv", "logs/model/train.log"),
+    ("active_learning", "results/model/active_learning/learning_curve.csv", "logs/model/active_learning.log"),
     ("predict", "results/predictions/1M.csv", "logs/predict/1M.log"),
     ("figures", "results/tables/shift_vs_concentration.csv", "logs/figures.log"),
     ("provenance", "results/provenance.html", "logs/provenance.log"),
@@ -94,7 +95,9 @@ def _finished(proj: Path) -> dict[str, int]:
         rel = p.relative_to(proj).as_posix()
         if p.suffix == ".partial" or ".tmp" in p.name:  # scratch files a job resumes from or renames
             continue
-        if p.is_file() and rel not in bad and not any(rel.startswith(b.rstrip("/") + "/") for b in bad):
+        # a provenance sidecar belongs to its output: a job killed after writing both is rerun as a whole
+        owner = rel.removesuffix(".provenance.json")
+        if p.is_file() and owner not in bad and not any(owner.startswith(b.rstrip("/") + "/") for b in bad):
             out[rel] = p.stat().st_mtime_ns
     return out
 

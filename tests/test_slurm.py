@@ -175,7 +175,7 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
     ok = [j for j in jobs_a + jobs_b + jobs_c if j["state"] == "COMPLETED"]
     # every rule ran as its own sbatch job, on the partition the profile names, GPU rules with the GPU request
     assert {j["rule"] for j in ok} == {"box", "md", "clusters", "dft_reference", "dft_bundle", "dft_collect",
-                                        "train", "predict", "figures"}
+                                        "train", "active_learning", "predict", "figures", "provenance"}
     for j in ok:
         assert j["partition"] == ("gpu" if j["rule"] in GPU_RULES else "cpu"), j
         assert ("gpu:1" in j["gres"]) == (j["rule"] in GPU_RULES), j
@@ -186,8 +186,8 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
     assert {j["rule"]: j["cpus"] for j in ok}["train"] == 2 and {j["cpus"] for j in ok if j["rule"] == "box"} == {1}
     # the rerun resubmitted only the failed bundle and its downstream jobs
     assert sorted((j["rule"], j["wildcards"]) for j in jobs_c) == sorted(
-        [("dft_bundle", "4M_001"), ("dft_collect", ""), ("train", ""),
-         ("predict", "1M"), ("predict", "4M"), ("figures", "")])
+        [("dft_bundle", "4M_001"), ("dft_collect", ""), ("train", ""), ("active_learning", ""),
+         ("predict", "1M"), ("predict", "4M"), ("figures", ""), ("provenance", "")])
     assert all(j["state"] == "COMPLETED" for j in jobs_a + jobs_c)
     # slurmctld's own record agrees: `sacct -c` reads its job-completion log (no accounting database here)
     ids = [j["jobid"] for j in jobs_a + jobs_b + jobs_c]
