@@ -1,10 +1,8 @@
 # Helpers shared by all rule files. The science lives in src/linmr; rules stay thin.
 import math
 
-from linmr.checks import check_config
 from linmr.labels import conc_label
 
-check_config(config)
 
 CONCS = {conc_label(c["molarity_mol_L"]): c for c in config["concentrations"]}
 N_BUNDLES = math.ceil(config["clusters"]["per_concentration"] / config["clusters"]["bundle_size"])
