@@ -53,7 +53,9 @@ with to_file(snakemake.log[0]):
         x = np.concatenate([x, descriptors.labelled_features(new, trajs, feat)])
         y = shifts["delta_ppm"].to_numpy(float)
         train = np.r_[train, np.arange(first, len(shifts))]
-        bundle = model.train(x, y, train, val, ms, settings.as_dict(), metadata=bundle.metadata, progress=False)
+        groups = model.label_groups(shifts)
+        bundle = model.train(x, y, train, val, ms, settings.as_dict(), metadata=bundle.metadata, progress=False,
+                             groups=groups)
         nn = bundle.predict(x[test])[0]
         for r in model.baseline_metrics(x, y, np.r_[train, val], test, nn):
             rows.append({"fraction": 1.0, "n_train": int(len(train)), **r, "round": rnd})

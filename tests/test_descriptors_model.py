@@ -105,3 +105,51 @@ def test_model_settings_from_config_and_frame_split():
     assert sorted(np.r_[train, val, test]) == list(range(12))
     for a, b in ((train, val), (train, test), (val, test)):  # no source frame straddles two sets
         assert not set(groups[a]) & set(groups[b])
+
+
+def test_member_splits_draw_own_validation_frames_and_never_touch_test():
+    groups = np.repeat(np.arange(20), 3)
+    tr, va, te = model.grouped_split(groups, seed=2)
+    splits = model.member_splits(tr, va, groups, n_members=4, seed=0)
+    pool = set(np.r_[tr, va])
+    n_val_groups = len(set(groups[va]))
+    vals = []
+    for t, v in splits:
+        assert set(t) | set(v) == pool and not set(t) & set(v)  # the pool, split in two; test untouched
+        assert not set(groups[t]) & set(groups[v])  # no source frame straddles a member's sets
+        assert len(set(groups[v])) == n_val_groups
+        vals.append(frozenset(groups[v]))
+    assert len(set(vals)) > 1  # members stop on different frames
+    assert set().union(*[set(t) for t, _ in splits]) == pool  # together they train on every non-test label
+    with pytest.raises(LinmrError, match="source MD frames"):
+        model.member_splits(tr[:0], va, groups, n_members=2)
+
+
+def test_per_member_ensemble_beats_ridge_on_a_nonlinear_target_in_grouped_cv():
+    """Cross-validation predicts each label once from models that never saw its group; on a target
+    with a clear nonlinearity the NN ensemble must beat SOAP-style ridge and the mean predictor."""
+    x, y, groups = _synthetic(n=160, d=8, seed=3)
+    s = model.ModelSettings(hidden=(32,), ensemble=3, max_epochs=400, patience=40, dropout=0.0, learning_rate=0.01)
+    table, rows = model.cross_validate(x, y, groups, s, folds=4, seed=0)
+    assert sorted(set(table["fold"])) == [0, 1, 2, 3] and len(table) == len(y)
+    for g in np.unique(groups):  # a group sits in one fold only
+        assert table["fold"][groups == g].nunique() == 1
+    mae = {r["model"]: r["mae_ppm"] for r in rows}
+    assert {r["evaluation"] for r in rows} == {"grouped 4-fold CV"} and all(r["n"] == len(y) for r in rows)
+    assert mae["nn_ensemble"] < mae["soap_ridge"] < mae["mean_predictor"]
+    with pytest.raises(LinmrError, match="at least"):
+        model.cross_validate(x[:12], y[:12], groups[:12], s, folds=4)
+
+
+def test_per_member_bundle_is_reproducible_and_fixed_mode_still_works():
+    x, y, groups = _synthetic(n=80, d=6)
+    tr, va, te = model.grouped_split(groups, seed=0)
+    s = model.ModelSettings(hidden=(8,), ensemble=2, max_epochs=30, patience=10)
+    a = model.train(x, y, tr, va, s, {}, progress=False, log=lambda *a: None, groups=groups).predict(x[te])[0]
+    b = model.train(x, y, tr, va, s, {}, progress=False, log=lambda *a: None, groups=groups).predict(x[te])[0]
+    assert np.array_equal(a, b)
+    fixed = model.ModelSettings(hidden=(8,), ensemble=2, max_epochs=30, patience=10, validation="fixed")
+    c = model.train(x, y, tr, va, fixed, {}, progress=False, log=lambda *a: None, groups=groups).predict(x[te])[0]
+    assert not np.array_equal(a, c)
+    with pytest.raises(LinmrError, match="model.validation"):
+        model.train(x, y, tr, va, model.ModelSettings(validation="sometimes"), {}, progress=False, groups=groups)

@@ -212,6 +212,8 @@ def _check_md(config: dict) -> None:
 
 def _check_model(config: dict) -> None:
     m = config["model"]
+    if m.get("cv_folds", 5) == 1:
+        raise LinmrError("config key 'model.cv_folds': 1 fold cannot hold out anything; use 0 (no cross-validation) or at least 2")
     total = sum(m["split_fractions"])
     if abs(total - 1.0) > 1e-6:
         raise LinmrError(

@@ -64,17 +64,25 @@ def shift_vs_concentration(conc, mean, err, path, experiment=None, footer: str |
     _save(fig, path, footer)
 
 
-def parity(y_true, y_pred, y_err, path, title: str = "", footer: str | None = None) -> None:
-    fig, ax = plt.subplots(figsize=(3.2, 3.2))
-    ax.errorbar(y_true, y_pred, yerr=y_err, fmt="o", ms=3, capsize=2, alpha=0.8)
-    lo = min(np.min(y_true), np.min(y_pred)) - 0.2
-    hi = max(np.max(y_true), np.max(y_pred)) + 0.2
+def parity(y_true, y_pred, y_err, path, title: str = "", footer: str | None = None, cv=None, cv_label: str = "CV") -> None:
+    """NN vs DFT shifts of the test split (error bars: ensemble spread, ppm); ``cv`` = (DFT, NN, spread)
+    of cross-validated predictions of every label, drawn behind in grey."""
+    fig, ax = plt.subplots(figsize=(3.4, 3.4))
+    lo = min(np.min(y_true), np.min(y_pred))
+    hi = max(np.max(y_true), np.max(y_pred))
+    if cv is not None and len(cv[0]):
+        ax.errorbar(cv[0], cv[1], yerr=cv[2], fmt="s", ms=2.5, capsize=1.5, color="0.6", alpha=0.7,
+                    label=f"{cv_label} (n={len(cv[0])})")
+        lo, hi = min(lo, np.min(cv[0]), np.min(cv[1])), max(hi, np.max(cv[0]), np.max(cv[1]))
+    ax.errorbar(y_true, y_pred, yerr=y_err, fmt="o", ms=3, capsize=2, alpha=0.9, label=f"test split (n={len(y_true)})")
+    lo, hi = lo - 0.2, hi + 0.2
     ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_xlabel(r"DFT $\delta$($^7$Li) / ppm")
     ax.set_ylabel(r"NN $\delta$($^7$Li) / ppm")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=7)
+    ax.legend(frameon=False, fontsize=6, loc="upper left")
     _save(fig, path, footer)
 
 

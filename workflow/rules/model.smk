@@ -6,6 +6,7 @@ rule train:
         bundle=directory("results/model/bundle"),
         metrics=report("results/model/metrics.csv", caption="../report/metrics.rst", category="Model"),
         test="results/model/test_predictions.csv",
+        cv="results/model/cv_predictions.csv",
         parity=report("results/figures/parity.png", caption="../report/parity.rst", category="Model"),
         learning_curve="results/model/learning_curve.csv",
     log:
