@@ -251,3 +251,45 @@ def coordination_numbers(table: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
             k = int(np.argmin(np.abs(d["r_A"].to_numpy() - r_min)))
             rows.append({"concentration": conc, "pair": key, "r_min_A": r_min, "cn": float(d["cn"].iloc[k])})
     return radii, pd.DataFrame(rows)
+
+
+def per_li_coordination(frames, names: dict, radii: dict) -> pd.DataFrame:
+    """Per-Li coordination numbers at fixed radii, with their spread over Li.
+
+    ``radii``: ``{pair: r_A}`` for keys of :data:`RDF_PAIRS`; a partner counts when it is closer
+    than ``r_A`` (strictly, as the bins of :func:`rdf` do). Each Li's count is averaged over
+    ``frames`` (periodic, same atoms in every frame); then, over Li, ``cn_mean`` (equal to the
+    running coordination number of :func:`rdf` at the same radius, which pools Li and frames),
+    ``cn_sd`` (sample SD over Li), ``cn_sem`` = cn_sd / sqrt(n_li) (NaN for a single Li) and
+    ``n_li``. One row per pair: ``pair``, ``label``, ``r_A``, ``n_li``, ``cn_mean``, ``cn_sd``,
+    ``cn_sem``. The standard error treats the Li of one box as independent samples; Li that
+    share a solvation shell or a box are not, so it is a lower bound on the sampling error."""
+    keys = list(radii)
+    for key in keys:
+        if key not in RDF_PAIRS:
+            raise LinmrError(f"unknown coordination pair {key!r}; expected one of {sorted(RDF_PAIRS)}")
+    li = partners = None
+    sums, n_frames = None, 0
+    for fr in frames:
+        if li is None:
+            mol_name = fr.arrays["mol_name"]
+            sym = np.array(fr.get_chemical_symbols())
+            li = np.flatnonzero((mol_name == names["cation"]) & (sym == "Li"))
+            partners = {k: np.flatnonzero((mol_name == names[RDF_PAIRS[k][0]]) & (sym == RDF_PAIRS[k][1])) for k in keys}
+            sums = {k: np.zeros(len(li)) for k in keys}
+        if len(li) == 0:
+            break
+        for k in keys:
+            if len(partners[k]):
+                sums[k] += (li_donor_distances(fr, li, partners[k]) < radii[k]).sum(axis=1)
+        n_frames += 1
+    if li is None or len(li) == 0 or n_frames == 0:
+        raise LinmrError(f"no {names['cation']} in the frames: no per-Li coordination numbers")
+    rows = []
+    for k in keys:
+        per_li = sums[k] / n_frames if np.isfinite(radii[k]) else np.full(len(li), np.nan)
+        n = len(per_li)
+        sd = float(np.std(per_li, ddof=1)) if n > 1 else float("nan")
+        rows.append({"pair": k, "label": pair_label(k, names), "r_A": float(radii[k]), "n_li": n,
+                     "cn_mean": float(per_li.mean()), "cn_sd": sd, "cn_sem": sd / np.sqrt(n) if n > 1 else float("nan")})
+    return pd.DataFrame(rows)
