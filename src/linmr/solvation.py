@@ -253,17 +253,11 @@ def coordination_numbers(table: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
     return radii, pd.DataFrame(rows)
 
 
-def per_li_coordination(frames, names: dict, radii: dict) -> pd.DataFrame:
-    """Per-Li coordination numbers at fixed radii, with their spread over Li.
-
-    ``radii``: ``{pair: r_A}`` for keys of :data:`RDF_PAIRS`; a partner counts when it is closer
-    than ``r_A`` (strictly, as the bins of :func:`rdf` do). Each Li's count is averaged over
-    ``frames`` (periodic, same atoms in every frame); then, over Li, ``cn_mean`` (equal to the
-    running coordination number of :func:`rdf` at the same radius, which pools Li and frames),
-    ``cn_sd`` (sample SD over Li), ``cn_sem`` = cn_sd / sqrt(n_li) (NaN for a single Li) and
-    ``n_li``. One row per pair: ``pair``, ``label``, ``r_A``, ``n_li``, ``cn_mean``, ``cn_sd``,
-    ``cn_sem``. The standard error treats the Li of one box as independent samples; Li that
-    share a solvation shell or a box are not, so it is a lower bound on the sampling error."""
+def per_li_counts(frames, names: dict, radii: dict) -> tuple[np.ndarray, dict]:
+    """Each Li's number of partners closer than ``radii[pair]`` Å (strictly, as the bins of :func:`rdf`),
+    averaged over ``frames`` (periodic, same atoms in every frame). ``radii``: ``{pair: r_A}`` for keys
+    of :data:`RDF_PAIRS` (a non-finite radius gives NaN). Returns the Li atom indices and
+    ``{pair: array (n_li,)}``."""
     keys = list(radii)
     for key in keys:
         if key not in RDF_PAIRS:
@@ -285,9 +279,23 @@ def per_li_coordination(frames, names: dict, radii: dict) -> pd.DataFrame:
         n_frames += 1
     if li is None or len(li) == 0 or n_frames == 0:
         raise LinmrError(f"no {names['cation']} in the frames: no per-Li coordination numbers")
+    return li, {k: sums[k] / n_frames if np.isfinite(radii[k]) else np.full(len(li), np.nan) for k in keys}
+
+
+def per_li_coordination(frames, names: dict, radii: dict) -> pd.DataFrame:
+    """Per-Li coordination numbers at fixed radii, with their spread over Li.
+
+    Each Li's count (:func:`per_li_counts`: partners closer than ``radii[pair]`` Å, averaged over
+    ``frames``) is summarised over Li: ``cn_mean`` (equal to the running coordination number of
+    :func:`rdf` at the same radius, which pools Li and frames), ``cn_sd`` (sample SD over Li),
+    ``cn_sem`` = cn_sd / sqrt(n_li) (NaN for a single Li) and ``n_li``. One row per pair: ``pair``,
+    ``label``, ``r_A``, ``n_li``, ``cn_mean``, ``cn_sd``, ``cn_sem``. The standard error treats the Li
+    of one box as independent samples (for boxes as inserted in the embedded default it matches the
+    standard error over boxes, see ``benchmarks/cn_statistics.py``); it covers neither correlation in
+    time nor an unequilibrated start."""
+    _, counts = per_li_counts(frames, names, radii)
     rows = []
-    for k in keys:
-        per_li = sums[k] / n_frames if np.isfinite(radii[k]) else np.full(len(li), np.nan)
+    for k, per_li in counts.items():
         n = len(per_li)
         sd = float(np.std(per_li, ddof=1)) if n > 1 else float("nan")
         rows.append({"pair": k, "label": pair_label(k, names), "r_A": float(radii[k]), "n_li": n,
