@@ -46,6 +46,20 @@ with to_file(snakemake.log[0]):
     for key, r_min in radii.items():  # coordination numbers at the first RDF minimum
         table[f"r_min_{key}_A"] = r_min
         table[f"cn_{key}"] = cn[cn["pair"] == key].set_index("concentration").loc[table["concentration"], "cn"].to_numpy()
+    # per-Li CN at the same radii, for error bars: the pooled running CN read at bin centre r_min counts
+    # partners up to that bin's upper edge, so count to r_min + dr/2 (the means then equal the pooled CN)
+    dr = sv.get("rdf_bin_A", 0.05)
+    edges = {k: r + 0.5 * dr for k, r in radii.items()}
+    per_li = pd.concat(
+        [solvation.per_li_coordination(iread(traj, index=":", format="extxyz"), names, edges).assign(concentration=conc)
+         for conc, traj in zip(p.concs, snakemake.input.trajs)],
+        ignore_index=True,
+    )
+    for key in radii:
+        d = per_li[per_li["pair"] == key].set_index("concentration").loc[table["concentration"]]
+        table[f"cn_sem_{key}"] = d["cn_sem"].to_numpy()
+    if "n_li" not in table:  # spectra.concentration_summary gives it (Li with predictions); else the trajectory's
+        table["n_li"] = d["n_li"].to_numpy()
     write_csv(table, snakemake.output.table)
     write_csv(
         pd.DataFrame(class_rows, columns=["concentration", "solvation_class", "mean_delta_ppm", "fraction"]),
@@ -72,6 +86,8 @@ with to_file(snakemake.log[0]):
         {solvation.pair_label(k, names): table[f"cn_{k}"] for k in solvation.RDF_PAIRS},
         snakemake.output.solvation,
         footer=foot,
+        cn_err={solvation.pair_label(k, names): table[f"cn_sem_{k}"] for k in solvation.RDF_PAIRS},
+        n_li=table["n_li"],
     )
     plots.rdfs(rdf_table, radii, snakemake.output.rdf, footer=foot)
     plots.shift_per_class(class_rows, snakemake.output.per_class, footer=foot)
@@ -81,4 +97,6 @@ with to_file(snakemake.log[0]):
     print(motif_table.to_string(index=False))
     print("coordination numbers at the first minimum of the pooled RDF:")
     print(cn.to_string(index=False))
+    print("per-Li coordination numbers (mean, SD and SE over Li; the mean matches the pooled CN up to binning):")
+    print(per_li.to_string(index=False))
     provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

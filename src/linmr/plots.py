@@ -86,20 +86,37 @@ def parity(y_true, y_pred, y_err, path, title: str = "", footer: str | None = No
     _save(fig, path, footer)
 
 
-def solvation(conc, fractions: dict, cn: dict, path, footer: str | None = None) -> None:
-    """Class fractions (SSIP/CIP/AGG) and coordination numbers vs concentration."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 2.8))
+def solvation(conc, fractions: dict, cn: dict, path, footer: str | None = None, cn_err: dict | None = None,
+              n_li=None) -> None:
+    """Class fractions (SSIP/CIP/AGG) and coordination numbers vs concentration.
+
+    ``cn_err``: label -> standard error of each CN (same order as ``conc``), drawn as error bars
+    (none where NaN, e.g. a single Li); ``n_li``: Li per concentration, noted in the legend title."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.0, 2.9), layout="constrained")
     for name, values in fractions.items():
         ax1.plot(conc, values, marker="o", label=name)
     ax1.set_xlabel("LiFSI concentration / mol L$^{-1}$")
     ax1.set_ylabel("fraction of Li / 1")
     ax1.set_ylim(-0.05, 1.05)
     ax1.legend(frameon=False, fontsize=7)
+    x = np.asarray(conc, float)
     for name, values in cn.items():
-        ax2.plot(conc, values, marker="s", label=name)
+        y = np.asarray(values, float)
+        (line,) = ax2.plot(x, y, marker="s", label=name)
+        if cn_err is not None and name in cn_err:
+            err = np.asarray(cn_err[name], float)
+            ok = np.isfinite(err) & np.isfinite(y)
+            if ok.any():
+                ax2.errorbar(x[ok], y[ok], yerr=err[ok], fmt="none", ecolor=line.get_color(), capsize=3, lw=0.8)
     ax2.set_xlabel("LiFSI concentration / mol L$^{-1}$")
     ax2.set_ylabel("CN at first RDF minimum / 1")
-    ax2.legend(frameon=False, fontsize=7)
+    title = None
+    if n_li is not None:
+        title = "Li per box: " + ", ".join(str(int(n)) for n in n_li)
+        if cn_err is not None:
+            title += "\nbars: SE over Li"
+    # outside the axes, so it never hides a point or a bar; constrained layout makes room for it
+    ax2.legend(frameon=False, fontsize=7, title=title, title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(fig, path, footer)
 
 

@@ -251,3 +251,53 @@ def coordination_numbers(table: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
             k = int(np.argmin(np.abs(d["r_A"].to_numpy() - r_min)))
             rows.append({"concentration": conc, "pair": key, "r_min_A": r_min, "cn": float(d["cn"].iloc[k])})
     return radii, pd.DataFrame(rows)
+
+
+def per_li_counts(frames, names: dict, radii: dict) -> tuple[np.ndarray, dict]:
+    """Each Li's number of partners closer than ``radii[pair]`` Å (strictly, as the bins of :func:`rdf`),
+    averaged over ``frames`` (periodic, same atoms in every frame). ``radii``: ``{pair: r_A}`` for keys
+    of :data:`RDF_PAIRS` (a non-finite radius gives NaN). Returns the Li atom indices and
+    ``{pair: array (n_li,)}``."""
+    keys = list(radii)
+    for key in keys:
+        if key not in RDF_PAIRS:
+            raise LinmrError(f"unknown coordination pair {key!r}; expected one of {sorted(RDF_PAIRS)}")
+    li = partners = None
+    sums, n_frames = None, 0
+    for fr in frames:
+        if li is None:
+            mol_name = fr.arrays["mol_name"]
+            sym = np.array(fr.get_chemical_symbols())
+            li = np.flatnonzero((mol_name == names["cation"]) & (sym == "Li"))
+            partners = {k: np.flatnonzero((mol_name == names[RDF_PAIRS[k][0]]) & (sym == RDF_PAIRS[k][1])) for k in keys}
+            sums = {k: np.zeros(len(li)) for k in keys}
+        if len(li) == 0:
+            break
+        for k in keys:
+            if len(partners[k]):
+                sums[k] += (li_donor_distances(fr, li, partners[k]) < radii[k]).sum(axis=1)
+        n_frames += 1
+    if li is None or len(li) == 0 or n_frames == 0:
+        raise LinmrError(f"no {names['cation']} in the frames: no per-Li coordination numbers")
+    return li, {k: sums[k] / n_frames if np.isfinite(radii[k]) else np.full(len(li), np.nan) for k in keys}
+
+
+def per_li_coordination(frames, names: dict, radii: dict) -> pd.DataFrame:
+    """Per-Li coordination numbers at fixed radii, with their spread over Li.
+
+    Each Li's count (:func:`per_li_counts`: partners closer than ``radii[pair]`` Å, averaged over
+    ``frames``) is summarised over Li: ``cn_mean`` (equal to the running coordination number of
+    :func:`rdf` at the same radius, which pools Li and frames), ``cn_sd`` (sample SD over Li),
+    ``cn_sem`` = cn_sd / sqrt(n_li) (NaN for a single Li) and ``n_li``. One row per pair: ``pair``,
+    ``label``, ``r_A``, ``n_li``, ``cn_mean``, ``cn_sd``, ``cn_sem``. The standard error treats the Li
+    of one box as independent samples (for boxes as inserted in the embedded default it matches the
+    standard error over boxes, see ``benchmarks/cn_statistics.py``); it covers neither correlation in
+    time nor an unequilibrated start."""
+    _, counts = per_li_counts(frames, names, radii)
+    rows = []
+    for k, per_li in counts.items():
+        n = len(per_li)
+        sd = float(np.std(per_li, ddof=1)) if n > 1 else float("nan")
+        rows.append({"pair": k, "label": pair_label(k, names), "r_A": float(radii[k]), "n_li": n,
+                     "cn_mean": float(per_li.mean()), "cn_sd": sd, "cn_sem": sd / np.sqrt(n) if n > 1 else float("nan")})
+    return pd.DataFrame(rows)
