@@ -31,7 +31,7 @@ with to_file(snakemake.log[0]):
     charges = {p.species[r]["name"]: int(p.species[r]["charge"]) for r in p.species}
     backend, level = get_backend(p.dft["backend"]), level_from_config(p.dft)
     bundle = model.Bundle.load(snakemake.input.bundle)
-    rows, picked = [], []
+    rows, picked, rounds_done = [], [], 0
     os.makedirs(snakemake.output.workdir, exist_ok=True)
     for rnd in range(1, int(al["rounds"]) + 1):
         cands = active.candidates(trajs, shifts, held_out, skip=p.clusters["skip_frames"], li_name=p.species["cation"]["name"])
@@ -56,6 +56,7 @@ with to_file(snakemake.log[0]):
         groups = model.label_groups(shifts)
         bundle = model.train(x, y, train, val, ms, settings.as_dict(), metadata=bundle.metadata, progress=False,
                              groups=groups)
+        rounds_done = rnd
         nn = bundle.predict(x[test])[0]
         for r in model.baseline_metrics(x, y, np.r_[train, val], test, nn):
             rows.append({"fraction": 1.0, "n_train": int(len(train)), **r, "round": rnd})
@@ -70,4 +71,8 @@ with to_file(snakemake.log[0]):
     os.replace(snakemake.output.shifts + ".tmp", snakemake.output.shifts)
     print(curve.to_string(index=False))
     plots.learning_curve(curve, snakemake.output.figure, footer=provenance.footer(p.config))
+    # the model the prediction stage uses: retrained on every label so far (the train rule's if no round ran)
+    bundle.metadata.update(active_learning_rounds=rounds_done, n_labels=int(len(shifts)), n_train=int(len(train)))
+    bundle.save(snakemake.output.bundle)
+    print(f"saved the bundle after {rounds_done} active-learning round(s), {len(shifts)} labels, to {snakemake.output.bundle}")
     provenance.write_sidecars(snakemake.output, snakemake.config, rule=snakemake.rule)

@@ -65,6 +65,13 @@ def test_micro_campaign_runs_every_rule(tmp_path):
     saved = pd.read_csv(r / "model/test_predictions.csv", dtype={"cluster_id": str})
     test = labels.reset_index().set_index("cluster_id").loc[saved["cluster_id"], "index"].to_numpy()
     assert (b.predict(x[test])[0] == saved["delta_nn_ppm"].to_numpy()).all()
+    # prediction uses the bundle retrained by active learning, which saw the extra labels
+    al = Bundle.load(r / "model/active_learning/bundle")
+    al_labels = pd.read_csv(r / "model/active_learning/shifts.csv", dtype={"cluster_id": str})
+    assert al.metadata["active_learning_rounds"] == 1 and al.metadata["n_labels"] == len(al_labels) > len(labels)
+    metrics = pd.read_csv(r / "model/metrics.csv")
+    assert set(metrics["evaluation"]) == {"test split", "grouped 2-fold CV"}
+    assert (metrics.loc[metrics["evaluation"] == "grouped 2-fold CV", "n"] == len(labels)).all()
     # every rule wrote its log
     assert (tmp_path / "logs/md/4M.log").stat().st_size > 0
     assert (tmp_path / "logs/model/train.log").stat().st_size > 0

@@ -26,5 +26,10 @@ wildcard_constraints:
     bundle=r"[0-9]{3}",
 
 
+# the model that predicts: the active-learning retrained bundle when rounds are configured, else the train rule's
+AL_ROUNDS = int(config["model"].get("active_learning", {}).get("rounds", 0))
+FINAL_BUNDLE = "results/model/active_learning/bundle" if AL_ROUNDS > 0 else "results/model/bundle"
+
+
 def trajectory(conc):
     return f"results/md/{conc}/production.extxyz"

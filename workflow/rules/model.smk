@@ -35,6 +35,7 @@ rule active_learning:
         chosen="results/model/active_learning/chosen.csv",
         shifts="results/model/active_learning/shifts.csv",
         workdir=directory("results/model/active_learning/dft"),
+        bundle=directory("results/model/active_learning/bundle"),
         figure=report("results/figures/learning_curve.png", caption="../report/learning_curve.rst", category="Model"),
     log:
         "logs/model/active_learning.log",

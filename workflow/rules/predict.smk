@@ -1,6 +1,6 @@
 rule predict:
     input:
-        bundle="results/model/bundle",
+        bundle=FINAL_BUNDLE,
         traj="results/md/{conc}/production.extxyz",
     output:
         "results/predictions/{conc}.csv",
