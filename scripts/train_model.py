@@ -34,9 +34,7 @@ with to_file(snakemake.log[0]):
     fit = np.concatenate([train, val])
     ridge = model.ridge_baseline(x[fit], y[fit], x[test])
     mean_pred = np.full(len(test), y[fit].mean())
-    rows = []
-    for name, pred in [("nn_ensemble", nn_mean), ("soap_ridge", ridge), ("mean_predictor", mean_pred)]:
-        rows.append({"model": name, **model.metrics(y[test], pred)})
+    rows = model.comparison_rows(y[test], nn_mean, ridge, mean_pred)
     evaluation = [{**r, "evaluation": "test split"} for r in rows]
     folds = int(p.model.get("cv_folds", 5))
     if folds:

@@ -323,14 +323,19 @@ def metrics(y_true, y_pred) -> dict:
     }
 
 
+def comparison_rows(y_true, nn_pred, ridge_pred, mean_pred, **extra) -> list[dict]:
+    """One metrics row (:func:`metrics`, plus ``extra`` columns) each for NN, SOAP-ridge and mean predictor."""
+    return [
+        {"model": name, **extra, **metrics(y_true, pred)}
+        for name, pred in (("nn_ensemble", nn_pred), ("soap_ridge", ridge_pred), ("mean_predictor", mean_pred))
+    ]
+
+
 def baseline_metrics(x, y, fit_idx, test_idx, nn_pred) -> list[dict]:
     """Metrics rows (NN, SOAP-ridge, mean predictor) on ``test_idx``; the baselines fit on ``fit_idx``."""
     ridge = ridge_baseline(x[fit_idx], y[fit_idx], x[test_idx])
     mean_pred = np.full(len(test_idx), float(np.mean(y[fit_idx])))
-    return [
-        {"model": name, **metrics(y[test_idx], pred)}
-        for name, pred in (("nn_ensemble", nn_pred), ("soap_ridge", ridge), ("mean_predictor", mean_pred))
-    ]
+    return comparison_rows(y[test_idx], nn_pred, ridge, mean_pred)
 
 
 def learning_curve(x, y, groups, train_idx, val_idx, test_idx, settings: ModelSettings, fractions, featurizer: dict,
@@ -397,7 +402,4 @@ def cross_validate(x, y, groups, settings: ModelSettings, folds: int = 5, val_fr
         mean[test] = y[rest].mean()
     table = pd.DataFrame({"fold": fold, "delta_dft_ppm": y, "delta_nn_ppm": nn, "spread_nn_ppm": spread,
                           "delta_ridge_ppm": ridge, "delta_mean_ppm": mean})
-    label = f"grouped {folds}-fold CV"
-    rows = [{"model": name, "evaluation": label, **metrics(y, pred)}
-            for name, pred in (("nn_ensemble", nn), ("soap_ridge", ridge), ("mean_predictor", mean))]
-    return table, rows
+    return table, comparison_rows(y, nn, ridge, mean, evaluation=f"grouped {folds}-fold CV")
