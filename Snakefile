@@ -3,16 +3,21 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from linmr.checks import check_runtime, validate_config
+from linmr.config import check_runtime, prepare
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# the embedded default, unless the command line names config files: then those alone (plus the schema's
+# defaults) make the config, so no demo key leaks into a paper or workstation run
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
-# schema + cross-field checks before any job is planned: errors name the key path and the allowed values
-validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+# coerce command-line strings, fill every schema default, then schema + cross-field checks, before any
+# job is planned: errors name the key path and the allowed values; afterwards every key exists
+prepare(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 
 
 onstart:

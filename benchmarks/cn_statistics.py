@@ -3,7 +3,7 @@
 In the embedded default (``config/config.yaml``: 1–4 Li per box at 1–4 M) the MD is a
 few hundred fs, too short to rebuild a Li's first shell (at most a loosely bound O drifts
 out during minimisation; ``--md-check`` shows it), so each box's coordination number (CN)
-is essentially the one :func:`linmr.boxes.insert_cations` gives when it places each Li
+is essentially the one :func:`linmr.system.boxes.insert_cations` gives when it places each Li
 at a donor site: one sample of 1–4 Li per concentration. This builds the default's
 boxes (composition, templates and tolerance as the workflow's ``box`` rule) for
 ``--seeds`` packing seeds per concentration and counts, per Li, the FSI and DME oxygens
@@ -33,8 +33,9 @@ import numpy as np
 import yaml
 from ase.io import iread, read
 
-from linmr import boxes, composition, molecules, solvation
-from linmr.labels import conc_label
+from linmr.analysis import solvation
+from linmr.system import boxes, composition, molecules
+from linmr.system.composition import conc_label
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ("O_anion", "O_solvent")  # Li-O(FSI), Li-O(DME)

@@ -1,7 +1,7 @@
 """Per-step wall time of the project's MD driver against a bare ASE Langevin loop.
 
 Same calculator, same box (the demo's 1 M box by default), same number of steps, in
-one process. The driver is :func:`linmr.md.run_protocol` with minimisation, heating
+one process. The driver is :func:`linmr.md.ase_engine.run_protocol` with minimisation, heating
 and NPT switched off, so it runs only production: bond checks, frame writes,
 checkpoints and progress updates at the configured strides, plus its setup (bond
 topology, checkpoint at step 0, final copy). The bare loop is
@@ -31,8 +31,9 @@ from ase import units
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
-from linmr import boxes, composition, md, molecules
 from linmr.logs import set_threads
+from linmr.md import Protocol, ase_engine, registry
+from linmr.system import boxes, composition, molecules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,9 +60,9 @@ def main() -> None:
     set_threads(args.threads)
 
     atoms0, cfg = demo_box(args.conc_index, cfg_seed := 7)
-    calc = md.make_calculator(args.potential)
-    base = md.Protocol.from_config(cfg["md"], seed=cfg_seed)
-    proto = md.Protocol(**{**base.__dict__, "min_steps": 0, "heat_steps": 0, "npt_steps": 0,
+    calc = registry.make_calculator(args.potential)
+    base = Protocol.from_config(cfg["md"], seed=cfg_seed)
+    proto = Protocol(**{**base.__dict__, "min_steps": 0, "heat_steps": 0, "npt_steps": 0,
                            "prod_steps": args.steps})
     print(f"box: {len(atoms0)} atoms, {args.steps} steps per run, stride {proto.stride}, checkpoint every "
           f"{proto.checkpoint_every_steps}, bond check every {proto.bond_check_every_steps}, {args.threads} thread(s)")
@@ -100,7 +101,7 @@ def main() -> None:
 
     def driver_run():
         with tempfile.TemporaryDirectory(prefix="linmr-bench-") as tmp:
-            md.run_protocol(atoms0, calc, Path(tmp) / "prod.extxyz", Path(tmp) / "restart", proto,
+            ase_engine.run_protocol(atoms0, calc, Path(tmp) / "prod.extxyz", Path(tmp) / "restart", proto,
                             potential=args.potential, progress=True, log=lambda *a: None)
 
     measured(bare_run)  # warm-up (first torch call)

@@ -2,11 +2,11 @@
 
 In one run, on the same frames and Li centres:
 
-1. **throughput**: Li centres per second of :func:`linmr.predict.predict_trajectory` (topology,
+1. **throughput**: Li centres per second of :func:`linmr.ml.predict.predict_trajectory` (topology,
    solvation environment, SOAP, ensemble NN, CSV writing) and of a bare DScribe ``SOAP.create``
    (public API) with the bundle's settings on the same frames (all frames in one call, the most
    favourable case for DScribe). Each is timed ``--repeats`` times, alternating, and the best
-   time counts. The stage featurises through :meth:`linmr.descriptors.Featurizer.stream`, which
+   time counts. The stage featurises through :meth:`linmr.ml.descriptors.Featurizer.stream`, which
    calls DScribe's C++ extension with DScribe's own arguments but sets it up once per chunk
    instead of once per frame (bit-identical output); its rate alone is printed too.
 2. **memory**: peak resident memory (``ru_maxrss``) of a fresh process that streams 10^4 and
@@ -47,7 +47,7 @@ def load_frames(path: str | None, n: int = 50):
 
     if path and Path(path).exists():
         return read(path, index=":", format="extxyz")
-    from linmr import boxes, composition, molecules
+    from linmr.system import boxes, composition, molecules
 
     templates = {
         "cation": ("Li", molecules.from_smiles("[Li+]")),
@@ -67,7 +67,7 @@ def load_frames(path: str | None, n: int = 50):
 
 
 def load_bundle(path: str | None, frames):
-    from linmr import descriptors, model
+    from linmr.ml import descriptors, model
 
     if path and Path(path).exists():
         return model.Bundle.load(path)
@@ -89,8 +89,8 @@ def li_centres(frames):
 def throughput(bundle, frames, repeats: int) -> tuple[float, float, int]:
     from dscribe.descriptors import SOAP
 
-    from linmr.descriptors import SoapSettings
-    from linmr.predict import predict_trajectory
+    from linmr.ml.descriptors import SoapSettings
+    from linmr.ml.predict import predict_trajectory
 
     s = SoapSettings.from_dict(bundle.featurizer)
     soap = SOAP(species=list(s.species), r_cut=s.r_cut, n_max=s.n_max, l_max=s.l_max, sigma=s.sigma,
@@ -102,7 +102,7 @@ def throughput(bundle, frames, repeats: int) -> tuple[float, float, int]:
     def run_soap():
         soap.create(frames, centers=centres, n_jobs=1)
 
-    from linmr.descriptors import Featurizer
+    from linmr.ml.descriptors import Featurizer
 
     feat = Featurizer(s)
     centres_np = [np.asarray(c) for c in centres]
@@ -129,8 +129,8 @@ def memory_child(trajectory: str, bundle: str, n_frames: int) -> None:
     """Stream ``n_frames`` (the trajectory repeated) through the prediction stage; print JSON."""
     from ase.io import read
 
-    from linmr.model import Bundle
-    from linmr.predict import predict_trajectory
+    from linmr.ml.model import Bundle
+    from linmr.ml.predict import predict_trajectory
 
     frames = read(trajectory, index=":", format="extxyz")
     b = Bundle.load(bundle)

@@ -2,7 +2,7 @@
 
 Validates config/paper.yaml (schema + cross-field checks) and reads a synthetic paper-scale
 trajectory (the 1 M box of config/paper.yaml: about 6,000 atoms) through
-``linmr.validate.read_frames`` with every check on, against plain ``ase.io.read``.
+``linmr.readers.read_frames`` with every check on, against plain ``ase.io.read``.
 The last line reads like ``config 0.3 s; 20 frames of 6256 atoms: plain 0.9 s, checked 1.0 s (+10%)``.
 Usage: python benchmarks/validate_cost.py [n_frames]
 """
@@ -17,8 +17,8 @@ import yaml
 from ase import Atoms
 from ase.io import read, write
 
-from linmr import validate
-from linmr.checks import validate_config
+from linmr import readers
+from linmr.config import validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,10 +53,10 @@ def main(n_frames: int = 20) -> None:
         read(path, index=":", format="extxyz")
         t_plain = time.perf_counter() - t0
         t0 = time.perf_counter()
-        validate.read_frames(path, what="MD trajectory", periodic=True, cutoff_A=6.0, arrays=("mol_id", "mol_name"))
+        readers.read_frames(path, what="MD trajectory", periodic=True, cutoff_A=6.0, arrays=("mol_id", "mol_name"))
         t_checked = time.perf_counter() - t0
         t0 = time.perf_counter()
-        validate.read_frames(path, what="MD trajectory", periodic=True, cutoff_A=6.0, overlap_frames="all")
+        readers.read_frames(path, what="MD trajectory", periodic=True, cutoff_A=6.0, overlap_frames="all")
         t_all = time.perf_counter() - t0
     print(f"overlap check in every frame: {t_all:.2f} s")
     print(

@@ -13,7 +13,7 @@ from ase.io import write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from linmr import LinmrError, validate
+from linmr import LinmrError, readers
 from linmr.dft import nwchem
 from linmr.dft.parsers import read_shieldings
 
@@ -196,12 +196,12 @@ def test_fuzz_structure_reader(tmp_path):
     base = _box_bytes(tmp_path)
     path = tmp_path / "box.extxyz"
     kw = dict(periodic=True, cutoff_A=4.5, arrays=("mol_id",), species=["Li", "O", "H"], overlap_frames="all")
-    assert len(validate.read_frames(_write(path, base), **kw)) == 2
+    assert len(readers.read_frames(_write(path, base), **kw)) == 2
 
     @FUZZ
     @given(data=mutated(base), periodic=st.sampled_from([True, False, None]))
     def run(data, periodic):
-        frames = _only_linmr_errors(validate.read_frames, _write(path, data), **{**kw, "periodic": periodic})
+        frames = _only_linmr_errors(readers.read_frames, _write(path, data), **{**kw, "periodic": periodic})
         if frames is not None:
             assert frames and all(np.isfinite(f.positions).all() for f in frames)
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from linmr import LinmrError
-from linmr.checks import load_schema, validate_config
+from linmr.config import load_schema, validate_config
 
 from .conftest import ROOT
 

@@ -47,3 +47,24 @@ def set_threads(n: int) -> None:
         lib.num_threads(n)
     except ImportError:
         pass
+
+
+@contextlib.contextmanager
+def rule_log(smk, threads: bool = True):
+    """The frame of every rule script: output to the rule's log, thread caps at the rule's ``threads``,
+    and after the body a provenance sidecar for each table and figure of the job (:mod:`linmr.provenance`).
+
+    ``smk`` is the ``snakemake`` object Snakemake hands a script (only its ``log``, ``threads``,
+    ``output``, ``config`` and ``rule`` attributes are read; this module does not import Snakemake)."""
+    from . import provenance
+
+    with to_file(smk.log[0] if len(smk.log) else None):
+        if threads:
+            set_threads(smk.threads)
+        yield smk
+        provenance.write_sidecars(smk.output, smk.config, rule=smk.rule)
+
+
+def job_device(smk) -> str:
+    """``cuda`` where the job holds a GPU (``resources: gpu``, the one GPU request of a rule), else ``cpu``."""
+    return "cuda" if int(smk.resources.get("gpu", 0) or 0) > 0 else "cpu"

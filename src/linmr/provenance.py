@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from .fileio import write_json, write_text
 
 PACKAGES = ("linmr", "ase", "chgnet", "dscribe", "pyscf", "pyscf-properties", "torch", "numpy", "snakemake")
 STAMPED_SUFFIXES = (".csv", ".png", ".pdf", ".svg", ".json")
@@ -68,14 +69,11 @@ def level_of_theory(config: dict) -> str:
 
 def potential(config: dict) -> dict:
     """The MLIP by name and package version, and the user model file with its SHA-256 where one is given."""
+    from .md import registry
+
     md = config["md"]
-    pkg = {"chgnet": "chgnet", "mace": "mace-torch", "deepmd": "deepmd-kit"}.get(md["potential"], md["potential"])
-    try:
-        name = f"{md['potential']} {version(pkg)}"
-    except PackageNotFoundError:
-        name = md["potential"]
-    out = {"name": name, "engine": md["engine"], "model_path": md.get("model_path")}
-    if md.get("model_path") and Path(md["model_path"]).is_file():
+    out = {"name": registry.version(md["potential"]), "engine": md["engine"], "model_path": md["model_path"]}
+    if md["model_path"] and Path(md["model_path"]).is_file():
         out["model_sha256"] = sha256_file(md["model_path"])
     return out
 
@@ -88,13 +86,13 @@ def record(config: dict, path: str | Path | None = None, **extra) -> dict:
         if Path(path).is_file():
             rec["sha256"] = sha256_file(path)
     rec.update(
-        run_name=config.get("run_name"),
+        run_name=config["run_name"],
         config_hash=config_hash(config),
         level_of_theory=level_of_theory(config),
         potential=potential(config),
         git_commit=git_commit(),
         versions=versions(),
-        seed=config.get("seed"),
+        seed=config["seed"],
     )
     rec.update(extra)
     return rec
@@ -105,16 +103,10 @@ def sidecar_path(path: str | Path) -> Path:
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
-def _write_json_atomic(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
-    tmp.replace(path)
-
-
 def write_sidecar(path: str | Path, config: dict, **extra) -> Path:
     """Write ``<path>.provenance.json`` (atomically) describing ``path``; returns the sidecar's path."""
     side = sidecar_path(path)
-    _write_json_atomic(side, record(config, path, **extra))
+    write_text(side, json.dumps(record(config, path, **extra), indent=2, sort_keys=True, default=str) + "\n")
     return side
 
 
@@ -144,6 +136,18 @@ def summary(files, config: dict) -> dict:
         rec = read_sidecar(f)
         items.append({"file": str(f), "sidecar": rec is not None, **(rec or {})})
     return {"campaign": record(config), "files": items}
+
+
+def gather(files, config: dict, results_dir: str | Path, json_path: str | Path, html_path: str | Path) -> dict:
+    """The provenance rule: :func:`summary` of ``files`` plus every other stamped file under ``results_dir``
+    (PDF twins, JSON summaries, tables added later), written as JSON and as the HTML page of the report."""
+    files = list(map(str, files))
+    extra = sorted(str(p)[: -len(SIDECAR_SUFFIX)] for p in Path(results_dir).rglob("*" + SIDECAR_SUFFIX))
+    files += [f for f in extra if f not in files and f != str(json_path)]
+    out = summary(files, config)
+    write_json(json_path, out)
+    write_text(html_path, html(out))
+    return out
 
 
 def html(summary_: dict) -> str:

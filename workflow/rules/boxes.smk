@@ -6,10 +6,9 @@ rule box:
         "logs/boxes/{conc}.log",
     params:
         conc=lambda w: CONCS[w.conc],
-        species=config["species"],
+        species=SPECIES,
         tolerance_A=config["box"]["tolerance_A"],
         seed=config["seed"],
-        density_source=config["density_source"],
     threads: 1
     script:
         "../../scripts/build_box.py"

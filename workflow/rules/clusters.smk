@@ -8,8 +8,9 @@ rule clusters:
         "logs/clusters/{conc}.log",
     params:
         clusters=config["clusters"],
-        species=config["species"],
-        descriptor=config["descriptor"],
+        species=SPECIES,
+        # SOAP settings pick the clusters only with farthest-point sampling
+        descriptor=config["descriptor"] if config["clusters"]["selection"] == "fps" else None,
         seed=config["seed"],
     threads: 1
     script:

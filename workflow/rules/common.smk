@@ -1,7 +1,14 @@
 # Helpers shared by all rule files. The science lives in src/linmr; rules stay thin.
+#
+# Params carry only keys that change a rule's results (linmr.config.result_params drops the keys the
+# schema marks x-resource: threads, memory, device, executables, run_name): Snakemake reruns a job when
+# its params change, so editing a resource plans nothing and a plotting key reruns only the figures.
 import math
+from pathlib import Path
 
-from linmr.labels import conc_label
+from linmr.config import result_params
+from linmr.dft import MEMORY_OVERHEAD_MB
+from linmr.system.composition import conc_label
 
 
 CONCS = {conc_label(c["molarity_mol_L"]): c for c in config["concentrations"]}
@@ -27,9 +34,32 @@ wildcard_constraints:
 
 
 # the model that predicts: the active-learning retrained bundle when rounds are configured, else the train rule's
-AL_ROUNDS = int(config["model"].get("active_learning", {}).get("rounds", 0))
+AL_ROUNDS = config["model"]["active_learning"]["rounds"]
 FINAL_BUNDLE = "results/model/active_learning/bundle" if AL_ROUNDS > 0 else "results/model/bundle"
+
+# the one GPU request of a GPU rule (md, train, predict): resources gpu=1 where md.device is cuda
+GPU = 1 if config["md"]["device"] == "cuda" else 0
+# a DFT job's memory: what the program may use (dft.max_memory_mb) plus headroom for Python and the OS
+DFT_MEM_MB = config["dft"]["max_memory_mb"] + MEMORY_OVERHEAD_MB
+
+SPECIES = config["species"]
+# the level of theory and reference of every DFT job (dft keys that change a shielding)
+DFT_LEVEL = result_params(config, "dft", exclude=["level_check"])
+# the cluster keys that decide which atoms a cluster holds (shared by the clusters and active-learning rules)
+CLUSTER_CUT = {k: config["clusters"][k] for k in ("r_cut_A", "donor_elements", "second_shell_r_cut_A", "skip_frames")}
 
 
 def trajectory(conc):
     return f"results/md/{conc}/production.extxyz"
+
+
+def md_model(wildcards):
+    """A user model file is an input of the md rule: replacing it reruns MD (and what follows). A file not
+    there yet (a plan made before the model exists) is left to the start-up check of a real run."""
+    path = config["md"]["model_path"]
+    return {"model": path} if path and Path(path).exists() else {}
+
+
+def experiment(wildcards):
+    path = config["spectra"]["experimental_csv"]
+    return {"experiment": path} if path else {}

@@ -4,10 +4,10 @@ rule dft_reference:
     log:
         "logs/dft/reference.log",
     params:
-        dft=config["dft"],
+        dft=DFT_LEVEL,
     threads: config["dft"]["threads"]
     resources:
-        mem_mb=config["dft"]["max_memory_mb"] + 1000,
+        mem_mb=DFT_MEM_MB,
     script:
         "../../scripts/dft_reference.py"
 
@@ -20,10 +20,10 @@ rule dft_bundle:
     log:
         "logs/dft/{conc}/bundle_{bundle}.log",
     params:
-        dft=config["dft"],
+        dft=DFT_LEVEL,
     threads: config["dft"]["threads"]
     resources:
-        mem_mb=config["dft"]["max_memory_mb"] + 1000,
+        mem_mb=DFT_MEM_MB,
     script:
         "../../scripts/dft_bundle.py"
 
@@ -37,8 +37,6 @@ rule dft_collect:
         failures="results/dft/failures.csv",
     log:
         "logs/dft/collect.log",
-    params:
-        max_failed_fraction=config["dft"]["max_failed_fraction"],
     script:
         "../../scripts/dft_collect.py"
 
@@ -54,10 +52,10 @@ rule level_check:
     log:
         "logs/dft/level_check.log",
     params:
-        dft=config["dft"],
-        check=config["dft"].get("level_check", {"n_clusters": 10, "basis": {"default": "6-31G*"}}),
+        dft=DFT_LEVEL,
+        check=config["dft"]["level_check"],
     threads: config["dft"]["threads"]
     resources:
-        mem_mb=config["dft"]["max_memory_mb"] + 1000,
+        mem_mb=DFT_MEM_MB,
     script:
         "../../scripts/dft_level_check.py"

@@ -1,5 +1,6 @@
 rule figures:
     input:
+        unpack(experiment),
         predictions=expand("results/predictions/{conc}.csv", conc=CONCS),
         trajs=[trajectory(c) for c in CONCS],
         reference="results/dft/reference.json",
@@ -29,9 +30,8 @@ rule figures:
         "logs/figures.log",
     params:
         concs=list(CONCS),
-        species=config["species"],
-        spectra=config["spectra"],
-        solvation=config["solvation"],
-        config=config,
+        species=SPECIES,
+        spectra=result_params(config, "spectra"),
+        solvation={k: config["solvation"][k] for k in ("rdf_r_max_A", "rdf_bin_A")},
     script:
         "../../scripts/make_figures.py"

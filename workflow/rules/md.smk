@@ -1,5 +1,6 @@
 rule md:
     input:
+        unpack(md_model),
         box="results/boxes/{conc}.extxyz",
     output:
         traj="results/md/{conc}/production.extxyz",
@@ -9,7 +10,7 @@ rule md:
     log:
         "logs/md/{conc}.log",
     params:
-        md=config["md"],
+        md=result_params(config, "md"),
         seed=config["seed"],
         # restart state (checkpoint, partial frames): not a declared output, so Snakemake keeps it
         # when the job fails or is killed, and a rerun resumes from it; removed when the run completes
@@ -17,6 +18,6 @@ rule md:
     priority: 10  # MD is the critical path: start every box before DFT of the first ones
     threads: config["md"]["threads"]
     resources:
-        gpu=1 if config["md"]["device"] == "cuda" else 0,
+        gpu=GPU,
     script:
         "../../scripts/run_md.py"

@@ -13,12 +13,11 @@ rule train:
         "logs/model/train.log",
     params:
         descriptor=config["descriptor"],
-        model=config["model"],
+        model=result_params(config, "model", exclude=["active_learning"]),
         concs=list(CONCS),
-        config=config,
     threads: 2
     resources:
-        gpu=1 if config["md"]["device"] == "cuda" else 0,
+        gpu=GPU,
     script:
         "../../scripts/train_model.py"
 
@@ -41,14 +40,13 @@ rule active_learning:
         "logs/model/active_learning.log",
     params:
         descriptor=config["descriptor"],
-        model=config["model"],
-        clusters=config["clusters"],
-        species=config["species"],
-        dft=config["dft"],
+        model=result_params(config, "model"),
+        clusters=CLUSTER_CUT,
+        species=SPECIES,
+        dft=DFT_LEVEL,
         concs=list(CONCS),
-        config=config,
     threads: config["dft"]["threads"]
     resources:
-        mem_mb=config["dft"]["max_memory_mb"] + 1000,
+        mem_mb=DFT_MEM_MB,
     script:
         "../../scripts/active_learning.py"

@@ -7,10 +7,10 @@ rule predict:
     log:
         "logs/predict/{conc}.log",
     params:
-        species=config["species"],
-        solvation=config["solvation"],
+        species=SPECIES,
+        r_bind_A=config["solvation"]["r_bind_A"],
     threads: 1
     resources:
-        gpu=1 if config["md"]["device"] == "cuda" else 0,
+        gpu=GPU,
     script:
         "../../scripts/predict.py"

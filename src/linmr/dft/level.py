@@ -18,12 +18,12 @@ class Level:
     solvent_refractive_index: float | None = None
 
     def basis_for(self, symbol: str) -> str:
-        return self.basis.get(symbol, self.basis.get("default", "6-31G*"))
+        return self.basis.get(symbol, self.basis["default"])
 
     def label(self) -> str:
         """A stable, human-readable string naming the level, e.g. ``B3LYP/Li:6-31G*,*:STO-3G/RI/grid1``."""
         parts = [f"{k}:{v}" for k, v in sorted(self.basis.items()) if k != "default"]
-        parts.append(f"*:{self.basis.get('default', '6-31G*')}")
+        parts.append(f"*:{self.basis['default']}")
         text = f"{self.method}/{','.join(parts)}"
         if self.density_fit:
             text += "/RI" + ("-GIAO" if self.giao_density_fit else "")
@@ -35,13 +35,14 @@ class Level:
 
 
 def level_from_config(cfg: dict) -> Level:
-    solvent = cfg.get("solvent") or {}
+    """The level of theory of the config's ``dft:`` section (every key present: see :func:`linmr.config.prepare`)."""
+    solvent = cfg["solvent"] or {}
     return Level(
-        method=str(cfg.get("method", "B3LYP")),
-        basis=dict(cfg.get("basis", {"default": "6-31G*"})),
-        density_fit=bool(cfg.get("density_fit", True)),
-        grid_level=int(cfg.get("grid_level", 1)),
-        giao_density_fit=bool(cfg.get("giao_density_fit", True)),
+        method=str(cfg["method"]),
+        basis=dict(cfg["basis"]),
+        density_fit=bool(cfg["density_fit"]),
+        grid_level=int(cfg["grid_level"]),
+        giao_density_fit=bool(cfg["giao_density_fit"]),
         solvent_epsilon=None if not solvent else float(solvent["epsilon"]),
         solvent_refractive_index=None if not solvent else float(solvent["refractive_index"]),
     )

@@ -95,3 +95,22 @@ def run(
         "spread_of_shifts_large_ppm": float(b.max() - b.min()),
     }
     return table, summary
+
+
+def check_bundles(bundle_paths, dft: dict, check: dict, max_memory_mb: int, nproc: int = 1,
+                  log=print) -> tuple[pd.DataFrame, dict]:
+    """The level_check rule: ``check.n_clusters`` diverse clusters of the bundles (:func:`diverse_subset`),
+    at the configured level and at ``check.basis`` (same functional); see :func:`run`."""
+    import os
+
+    from ..readers import read_frames
+    from . import get_backend, level_from_config
+
+    pool = []
+    for path in bundle_paths:
+        if os.path.getsize(path):
+            pool += read_frames(path, what="cluster bundle", periodic=False)
+    chosen = diverse_subset(pool, check["n_clusters"])
+    log(f"{len(chosen)} of {len(pool)} clusters: {[a.info['cluster_id'] for a in chosen]}")
+    return run(chosen, get_backend(dft["backend"]), level_from_config(dft), check["basis"],
+               max_memory_mb=max_memory_mb, nproc=nproc, log=log)

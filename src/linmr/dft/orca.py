@@ -44,7 +44,7 @@ def write_input(atoms: Atoms, level: Level, nproc: int = 1, memory_mb: int = 400
     if nproc < 1 or memory_mb < 100:
         raise LinmrError(f"ORCA needs nproc >= 1 and memory_mb >= 100, got {nproc}, {memory_mb}")
     symbols = sorted(set(atoms.get_chemical_symbols()))
-    default = level.basis.get("default", "6-31G*")
+    default = level.basis["default"]
     simple = [level.method, default, "NMR", "TightSCF", grid_keyword(level.grid_level)]
     if level.density_fit:
         simple += ["RIJCOSX" if _hybrid(level.method) else "RI", "AutoAux"]

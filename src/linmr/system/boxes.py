@@ -1,0 +1,223 @@
+"""Periodic electrolyte boxes packed with packmol."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.io import read, write
+
+from .. import LinmrError
+from ..geometry import minimum_image
+from .composition import Composition
+
+
+def packmol_executable() -> str:
+    """The packmol binary: the one the PyPI ``packmol`` package ships, else the first on PATH."""
+    try:
+        import packmol
+
+        shipped = Path(packmol.__file__).parent / "binaries" / "packmol"
+        if shipped.is_file():
+            return str(shipped)
+    except ImportError:
+        pass
+    exe = shutil.which("packmol")
+    if exe is None:
+        raise LinmrError("packmol executable not found (pip install packmol, or put packmol on PATH)")
+    return exe
+
+
+def pack(
+    molecules: list[tuple[str, Atoms, int]],
+    cell_length: float,
+    seed: int = 1,
+    tolerance: float = 2.0,
+    retries: int = 3,
+) -> Atoms:
+    """Pack ``(name, template, count)`` molecules into a periodic cube of edge ``cell_length`` (Å).
+
+    Uses packmol's ``pbc`` keyword, so molecules may cross the faces of the cell and
+    distances are checked through the periodic boundaries. The result carries the
+    per-atom arrays ``mol_id`` (0-based molecule index) and ``mol_name``.
+    A failed pack is retried with a new seed ``retries`` times, then raises.
+    """
+    exe = packmol_executable()
+    last_log = ""
+    for attempt in range(retries + 1):
+        this_seed = seed + 1000 * attempt
+        with tempfile.TemporaryDirectory(prefix="linmr-packmol-") as tmp:
+            tmp = Path(tmp)
+            lines = [
+                f"tolerance {tolerance}",
+                "filetype xyz",
+                "output packed.xyz",
+                f"seed {this_seed}",
+                f"pbc 0. 0. 0. {cell_length:.4f} {cell_length:.4f} {cell_length:.4f}",
+            ]
+            for name, template, count in molecules:
+                if count <= 0:
+                    continue
+                write(tmp / f"{name}.xyz", template, format="xyz")
+                lines += [
+                    f"structure {name}.xyz",
+                    f"  number {count}",
+                    f"  inside box 0. 0. 0. {cell_length:.4f} {cell_length:.4f} {cell_length:.4f}",
+                    "end structure",
+                ]
+            (tmp / "pack.inp").write_text("\n".join(lines) + "\n")
+            with open(tmp / "pack.inp") as stdin:
+                proc = subprocess.run([exe], stdin=stdin, cwd=tmp, capture_output=True, text=True)
+            last_log = proc.stdout[-2000:] + proc.stderr[-2000:]
+            out = tmp / "packed.xyz"
+            if proc.returncode == 0 and out.exists() and "Success!" in proc.stdout:
+                atoms = read(out, format="xyz")
+                break
+    else:
+        raise LinmrError(
+            f"packmol failed to pack a {cell_length:.2f} Å box after {retries + 1} seeds; last output:\n{last_log}"
+        )
+    mol_id, mol_name = [], []
+    k = 0
+    for name, template, count in molecules:
+        for _ in range(max(count, 0)):
+            mol_id += [k] * len(template)
+            mol_name += [name] * len(template)
+            k += 1
+    if len(mol_id) != len(atoms):
+        raise LinmrError(f"packmol returned {len(atoms)} atoms, expected {len(mol_id)}")
+    atoms.set_cell([cell_length] * 3)
+    atoms.set_pbc(True)
+    atoms.wrap()
+    atoms.set_array("mol_id", np.array(mol_id, dtype=int))
+    atoms.set_array("mol_name", np.array(mol_name, dtype="<U8"))
+    return atoms
+
+
+def min_intermolecular_distance(atoms: Atoms) -> float:
+    """Smallest distance (Å, minimum image) between atoms of different molecules."""
+    d = atoms.get_all_distances(mic=True)
+    mol = atoms.get_array("mol_id")
+    same = mol[:, None] == mol[None, :]
+    d[same] = np.inf
+    return float(d.min())
+
+
+def insert_cations(
+    atoms: Atoms,
+    n: int,
+    symbol: str = "Li",
+    name: str = "Li",
+    donors: tuple[str, ...] = ("O", "N"),
+    r_donor: float = 2.0,
+    min_dist: float = 1.7,
+    min_cation_dist: float = 3.5,
+    seed: int = 0,
+    n_directions: int = 300,
+) -> Atoms:
+    """Insert ``n`` monatomic cations where each binds the most donor atoms.
+
+    A packed box leaves each small Li+ in a cavity at the packing tolerance (about 3.5 Å
+    from the nearest oxygen), which a short-ranged MLIP with no electrostatics closes only
+    slowly. Here each cation is placed at ``r_donor`` Å from a donor atom, in the direction
+    that gives the most donors within ``r_donor + 0.5`` Å, at least ``min_dist`` Å from every
+    other atom and ``min_cation_dist`` Å from other cations. Molecules are appended with
+    new ``mol_id``s and ``mol_name`` ``name``.
+    """
+    rng = np.random.default_rng(seed)
+    out = atoms.copy()
+    cell = np.asarray(out.cell)
+    next_id = int(out.get_array("mol_id").max()) + 1
+    for k in range(n):
+        sym = np.array(out.get_chemical_symbols())
+        donor_idx = np.flatnonzero(np.isin(sym, donors))
+        if len(donor_idx) == 0:
+            raise LinmrError(f"no donor atoms {donors} to bind {symbol}")
+        dirs = rng.normal(size=(len(donor_idx), n_directions, 3))
+        dirs /= np.linalg.norm(dirs, axis=-1, keepdims=True)
+        cand = (out.positions[donor_idx][:, None, :] + r_donor * dirs).reshape(-1, 3)
+        d = np.linalg.norm(minimum_image(cand[:, None, :] - out.positions[None, :, :], cell), axis=-1)
+        ok = d.min(axis=1) >= min(min_dist, r_donor) - 1e-9
+        cations = np.flatnonzero(sym == symbol)
+        if len(cations):
+            ok &= d[:, cations].min(axis=1) >= min_cation_dist
+        if not ok.any():
+            raise LinmrError(f"no site found to insert {symbol} #{k + 1} at {r_donor} Å from a donor")
+        score = (d[:, donor_idx] <= r_donor + 0.5).sum(axis=1) + rng.uniform(0, 0.1, len(cand))
+        # prefer more donors, then the roomiest site
+        score = score + 0.2 * np.clip(d.min(axis=1) - min_dist, 0, 1)
+        best = int(np.argmax(np.where(ok, score, -np.inf)))
+        ion = Atoms(symbol, positions=[cand[best]])
+        ion.set_array("mol_id", np.array([next_id]))
+        ion.set_array("mol_name", np.array([name], dtype=out.get_array("mol_name").dtype))
+        out += ion
+        next_id += 1
+    out.wrap()
+    return out
+
+
+def build_box(species: dict, comp: Composition, seed: int, tolerance: float = 2.0, solvate_cations: bool = True) -> Atoms:
+    """A packed box for ``comp``; ``species`` maps role (cation/anion/solvent) to ``(name, Atoms)``.
+
+    With ``solvate_cations`` (monatomic cations only) anions and solvent are packed by
+    packmol and the cations inserted at donor sites by :func:`insert_cations`; otherwise
+    all three are packed by packmol. Atom order: cations, anions, solvent either way.
+    """
+    cation_name, cation = species["cation"]
+    anion_name, anion = species["anion"]
+    solvent_name, solvent = species["solvent"]
+    insert = solvate_cations and len(cation) == 1
+    atoms = pack(
+        [
+            (cation_name, cation, 0 if insert else comp.n_salt),
+            (anion_name, anion, comp.n_salt),
+            (solvent_name, solvent, comp.n_solvent),
+        ],
+        comp.cell_length_A,
+        seed=seed,
+        tolerance=tolerance,
+    )
+    if insert:
+        atoms = insert_cations(atoms, comp.n_salt, cation[0].symbol, cation_name, seed=seed)
+        order = np.r_[np.arange(len(atoms) - comp.n_salt, len(atoms)), np.arange(len(atoms) - comp.n_salt)]
+        atoms = atoms[order]
+    gap = min_intermolecular_distance(atoms)
+    # packmol's tolerance is a soft target; accept a small violation, refuse a real overlap
+    closest = min(tolerance, 1.7) if insert else tolerance
+    if gap < 0.75 * closest:
+        raise LinmrError(f"packed box has atoms of different molecules {gap:.2f} Å apart (< 0.75 x {closest:.2f} Å)")
+    atoms.info.update({k: v for k, v in comp.as_dict().items()})
+    atoms.info["seed"] = seed
+    atoms.info["min_intermolecular_distance_A"] = gap
+    return atoms
+
+
+def concentration_box(label: str, conc: dict, species: dict, tolerance_A: float, seed: int) -> tuple[Atoms, dict]:
+    """The packed box of one ``concentrations`` entry (molarity, density, n_salt) and its description.
+
+    ``species`` is the config's ``species`` section (cation/anion/solvent: name, SMILES, charge).
+    Returns the box (``atoms.info['concentration'] = label``) and a dict of the realised
+    composition (molarity, molality, ratio, density, cell), atom count, seed and molar masses."""
+    from .composition import composition
+    from .molecules import from_smiles, molar_mass
+
+    templates = {role: (species[role]["name"], from_smiles(species[role]["smiles"], seed=seed)) for role in species}
+    m_salt = molar_mass(species["cation"]["smiles"]) + molar_mass(species["anion"]["smiles"])
+    m_solv = molar_mass(species["solvent"]["smiles"])
+    comp = composition(conc["molarity_mol_L"], conc["density_g_cm3"], conc["n_salt"], m_salt, m_solv)
+    atoms = build_box(templates, comp, seed=seed, tolerance=tolerance_A)
+    atoms.info["concentration"] = label
+    meta = {
+        "concentration": label,
+        **comp.as_dict(),
+        "n_atoms": len(atoms),
+        "seed": seed,
+        "min_intermolecular_distance_A": atoms.info["min_intermolecular_distance_A"],
+        "salt_molar_mass_g_mol": m_salt,
+        "solvent_molar_mass_g_mol": m_solv,
+    }
+    return atoms, meta

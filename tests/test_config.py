@@ -1,0 +1,240 @@
+"""Malformed configs: each is refused before any job runs, by linmr's own error naming the key path
+and what is allowed (schema + cross-field checks, the function the Snakefile calls), and two
+through a real ``snakemake`` run that must stop before it makes any output."""
+import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from linmr import LinmrError
+from linmr.config import check_runtime, load_schema, prepare
+from linmr.dft import require_dft_executable
+
+from .conftest import ROOT
+
+SCHEMA = load_schema(ROOT / "workflow/schemas/config.schema.yaml")
+RAW = yaml.safe_load((ROOT / "tests/micro.yaml").read_text())
+GOOD = prepare(copy.deepcopy(RAW), SCHEMA)
+
+
+def _set(path, value):
+    def mutate(c):
+        *head, last = path
+        node = c
+        for k in head:
+            node = node[k]
+        node[last] = value
+    return mutate
+
+
+def _pop(path):
+    def mutate(c):
+        *head, last = path
+        node = c
+        for k in head:
+            node = node[k]
+        del node[last]
+    return mutate
+
+
+def _conc(*rows):
+    def mutate(c):
+        c["concentrations"] = [dict(molarity_mol_L=m, density_g_cm3=d, n_salt=n) for m, d, n in rows]
+    return mutate
+
+
+def _many(*fns):
+    def mutate(c):
+        for f in fns:
+            f(c)
+    return mutate
+
+
+# (id, mutation of the micro config, substrings the message must contain: key path and allowed values)
+CASES = [
+    ("enum", _set(["md", "engine"], "gromacs"), ["md.engine", "'gromacs'", "allowed values", "'ase'", "'lammps'"]),
+    ("typo-key", _set(["md", "temprature_K"], 300), ["md.temprature_K", "did you mean 'temperature_K'", "allowed keys"]),
+    ("top-typo", _set(["sead"], 3), ["'sead'", "did you mean 'seed'"]),
+    ("missing", _pop(["md", "stride"]), ["'md'", "missing required key(s) ['stride']"]),
+    ("missing-section", _pop(["model"]), ["<top level>", "['model']"]),
+    ("type-str", _set(["concentrations", 1, "density_g_cm3"], "heavy"),
+     ["concentrations[1].density_g_cm3", "expected number", "g/cm^3"]),
+    ("type-bool", _set(["model", "ensemble"], True), ["model.ensemble", "expected integer"]),
+    ("type-float", _set(["seed"], 1.5), ["'seed'", "expected integer"]),
+    ("range-neg", _set(["md", "timestep_fs"], -1.0), ["md.timestep_fs", "allowed range (0, 5]", "(fs)"]),
+    ("range-zero-conc", _set(["concentrations", 0, "molarity_mol_L"], 0),
+     ["concentrations[0].molarity_mol_L", "allowed range (0, 8]"]),
+    ("range-hot", _set(["md", "temperature_K"], 5000), ["md.temperature_K", "(0, 2000]", "(K)"]),
+    ("backend", _set(["dft", "backend"], "vasp"), ["dft.backend", "'pyscf'", "'orca'"]),
+    ("device", _set(["md", "device"], "tpu"), ["md.device", "['cpu', 'cuda']"]),
+    ("empty-run-name", _set(["run_name"], ""), ["run_name", "minLength"]),
+    ("hidden-empty", _set(["model", "hidden"], []), ["model.hidden", "[]"]),
+    ("split-len", _set(["model", "split_fractions"], [0.5, 0.5]), ["model.split_fractions"]),
+    ("not-a-mapping", lambda c: c.clear() or c.update({"x": [1]}), ["unknown key 'x'"]),
+    # cross-field
+    ("unknown-element", _set(["descriptor", "species"], ["Li", "C", "H", "O", "N", "S", "F", "Xx"]),
+     ["descriptor.species", "unknown element", "'Xx'"]),
+    ("element-missing", _set(["descriptor", "species"], ["Li", "C", "H", "O", "N", "F"]),
+     ["descriptor.species", "['S']", "species.*.smiles"]),
+    ("donor-element", _set(["clusters", "donor_elements"], ["O", "Q"]), ["clusters.donor_elements", "'Q'"]),
+    ("bad-smiles", _set(["species", "solvent", "smiles"], "C1CC(("), ["species.solvent.smiles", "RDKit"]),
+    ("same-names", _set(["species", "anion", "name"], "DME"), ["'species'", "names must differ"]),
+    ("duplicate-conc", _conc((1.0, 0.979, 1), (1.0004, 0.979, 1)), ["'concentrations'", "duplicate", "1M"]),
+    ("salt-heavier-than-solution", _conc((6.0, 1.0, 6)), ["concentrations[0]", "weighs more than a litre"]),
+    ("beyond-solubility", _conc((5.0, 1.3, 5)), ["concentrations[0].molarity_mol_L", "solvent per salt", "solubility"]),
+    ("density-not-rising", _conc((1.0, 0.979, 1), (2.0, 1.9, 2), (3.0, 1.2, 3)),
+     ["concentrations[2].density_g_cm3", "must rise with concentration"]),
+    ("soap-cut-vs-box", _many(_conc((4.0, 1.311, 1)), _set(["descriptor", "r_cut_A"], 8.0)),
+     ["concentrations[0].n_salt", "7.75 A wide", "descriptor.r_cut_A = 8.0", "below the box edge"]),
+    ("cluster-cut-vs-box", _many(_set(["clusters", "r_cut_A"], 7.5)),
+     ["clusters.r_cut_A = 7.5", "half the box edge"]),
+    ("stride", _set(["md", "stride"], 50), ["md.stride", "md.prod_steps = 24", "no frame"]),
+    ("skip-frames", _set(["clusters", "skip_frames"], 6), ["clusters.skip_frames", "allowed: 0 to 5"]),
+    ("window", _set(["spectra", "window_ps"], 1.0), ["spectra.window_ps", "0.024 ps", "(0, 0.024]"]),
+    ("split-sum", _set(["model", "split_fractions"], [0.7, 0.2, 0.2]), ["model.split_fractions", "sum to 1"]),
+    ("patience", _set(["model", "patience"], 100), ["model.patience", "model.max_epochs = 60"]),
+    ("mace-no-model", _set(["md", "potential"], "mace"), ["md.model_path", "'mace'"]),
+    ("giao-df", _set(["dft", "density_fit"], False), ["dft.giao_density_fit", "dft.density_fit: true"]),
+    ("no-reference", _set(["dft", "reference"], {"name": None, "sigma_ref_ppm": None}), ["dft.reference"]),
+]
+
+
+def test_good_configs_pass():
+    for name in ("config/config.yaml", "config/paper.yaml", "tests/micro.yaml"):
+        prepare(yaml.safe_load((ROOT / name).read_text()), SCHEMA)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_malformed_config_is_refused_with_key_and_allowed_values(case):
+    _, mutate, expected = case
+    cfg = copy.deepcopy(RAW)
+    mutate(cfg)
+    with pytest.raises(LinmrError) as err:
+        prepare(cfg, SCHEMA)
+    msg = str(err.value)
+    for part in expected:
+        assert part in msg, f"{part!r} not in: {msg}"
+
+
+def test_at_least_twenty_cases():
+    assert len(CASES) >= 20
+
+
+def test_every_error_is_listed_at_once():
+    cfg = copy.deepcopy(RAW)
+    cfg["md"]["engine"] = "x"
+    cfg["seed"] = -1
+    cfg["spectra"]["linewidth_Hz"] = 0
+    with pytest.raises(LinmrError) as err:
+        prepare(cfg, SCHEMA)
+    assert all(k in str(err.value) for k in ("md.engine", "'seed'", "spectra.linewidth_Hz"))
+
+
+def test_every_schema_leaf_has_a_description():
+    def walk(node, path):
+        if "properties" in node:
+            for k, sub in node["properties"].items():
+                walk(sub, path + [k])
+        elif isinstance(node.get("items"), dict) and "properties" in node["items"]:
+            walk(node["items"], path + ["[]"])
+        elif "$ref" not in node:
+            assert node.get("description"), f"schema key {'.'.join(map(str, path))} has no description"
+
+    walk(SCHEMA, [])
+    for d in SCHEMA.get("definitions", {}).values():
+        walk(d, ["definitions"])
+
+
+# runtime checks (the Snakefile's onstart: a real run, before any job; not -n)
+def _no_exe(name):
+    return None
+
+
+def test_runtime_dft_executable_missing_locally():
+    cfg = copy.deepcopy(GOOD)
+    cfg["dft"]["backend"] = "nwchem"
+    with pytest.raises(LinmrError, match=r"dft\.backend.*nwchem.*not on PATH.*'pyscf'"):
+        check_runtime(cfg, local=True, which=_no_exe)
+    check_runtime(cfg, local=False, which=_no_exe)  # cluster profile: checked on the compute node
+    check_runtime(cfg, local=True, which=lambda n: f"/opt/bin/{n}")
+
+
+def test_dft_job_checks_its_executable_on_its_own_node():
+    dft = {**GOOD["dft"], "backend": "orca"}
+    with pytest.raises(LinmrError, match=r"dft\.backend.*'orca'.*orca.*not on PATH for this DFT job"):
+        require_dft_executable(dft, which=_no_exe, where="this DFT job")
+    require_dft_executable(GOOD["dft"], which=_no_exe)  # pyscf needs no executable
+
+
+def test_runtime_unimplemented_or_missing_backend():
+    cfg = copy.deepcopy(GOOD)
+    cfg["dft"]["backend"] = "gaussian"
+    with pytest.raises(LinmrError, match=r"dft\.backend.*(unknown DFT backend|g16)"):
+        check_runtime(cfg, local=True, which=_no_exe)
+
+
+def test_runtime_model_file_missing(tmp_path):
+    cfg = copy.deepcopy(GOOD)
+    cfg["md"]["model_path"] = str(tmp_path / "nope.pt")
+    with pytest.raises(LinmrError, match=r"md\.model_path.*nope\.pt.*does not exist"):
+        check_runtime(cfg, local=True)
+    check_runtime(copy.deepcopy(GOOD), local=True)
+
+
+# the real entry: snakemake itself, in a throwaway copy of the project
+def _project(tmp_path: Path) -> Path:
+    for name in ("Snakefile", "workflow", "scripts", "config", "profiles"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    return tmp_path
+
+
+def _snakemake(cwd: Path, cfg: dict, *extra, path=None):
+    (cwd / "bad.yaml").write_text(yaml.safe_dump(cfg))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    if path is not None:
+        env["PATH"] = path
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", "bad.yaml", *extra]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.slow
+def test_snakemake_refuses_bad_config_before_any_job(tmp_path):
+    proj = _project(tmp_path)
+    cfg = copy.deepcopy(GOOD)
+    cfg["md"]["temperature_K"] = "300 K"
+    cfg["dft"]["backend"] = "gaussian09"
+    out = _snakemake(proj, cfg, "-n")
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert "LinmrError" in text and "md.temperature_K" in text and "expected number" in text
+    assert "dft.backend" in text and "'pyscf'" in text
+    out = _snakemake(proj, cfg)  # a real run: still nothing runs
+    assert out.returncode != 0 and "md.temperature_K" in out.stdout + out.stderr
+    assert not (proj / "results").exists() and not (proj / "logs").exists()
+
+
+@pytest.mark.slow
+def test_snakemake_refuses_missing_dft_executable_before_any_job(tmp_path):
+    proj = _project(tmp_path)
+    cfg = copy.deepcopy(GOOD)
+    cfg["dft"]["backend"] = "nwchem"
+    tools = tmp_path / "bin"  # the slurm plugin asks `which` at start-up; nwchem is not offered
+    tools.mkdir()
+    for tool in ("which", "git"):
+        if shutil.which(tool):
+            (tools / tool).symlink_to(shutil.which(tool))
+    bindir = os.pathsep.join([str(Path(sys.executable).parent), str(tools)])
+    out = _snakemake(proj, cfg, "-n", path=bindir)
+    assert out.returncode == 0, out.stderr[-2000:]  # planning is fine: the executable is needed only to run
+    out = _snakemake(proj, cfg, path=bindir)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert "dft.backend" in text and "nwchem" in text and "not on PATH" in text, text[-3000:]
+    assert not (proj / "results").exists()

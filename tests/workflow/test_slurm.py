@@ -1,0 +1,203 @@
+"""SLURM: the profile as Snakemake 9 loads it, and the micro campaign on a real one-node SLURM cluster.
+
+The cluster test installs Debian's SLURM + munge when root (tests/slurm/start_cluster.sh), runs tests/micro.yaml
+through profiles/slurm (plus tests/slurm/profile, which only switches status polling to squeue) and reads every
+sbatch job back from squeue (finished jobs stay listed for MinJobAge = 1 h) and from `sacct -c` (slurmctld's
+job-completion log: no slurmdbd + MariaDB needed). The daemons are left running at the end: with slurm-client
+installed and no controller, every later `import snakemake` would wait ~9 s.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ..conftest import ROOT
+from .test_workflow import _copy_project
+
+SLURM_PROFILE = ROOT / "profiles/slurm"
+DEFAULT_PROFILE = ROOT / "profiles/default"
+GPU_RULES = {"md", "train", "predict"}
+
+
+def _load_profiles(*profiles):
+    """Parse the profiles the way `snakemake --profile A --profile B` does (profiles/default goes last)."""
+    from snakemake.cli import get_argument_parser
+
+    return get_argument_parser(profiles=[str(p) for p in profiles]).parse_args([])
+
+
+def _raw(resources, name):
+    return str(resources[name].raw)
+
+
+def test_default_profile_cannot_override_the_slurm_profile():
+    slurm = yaml.safe_load((SLURM_PROFILE / "config.yaml").read_text())
+    default = yaml.safe_load((DEFAULT_PROFILE / "config.yaml").read_text()) or {}
+    # the workflow profile replaces whole top-level keys of --profile: none may be shared
+    assert not set(default) & set(slurm), f"profiles/default overrides {set(default) & set(slurm)}"
+    for key in ("executor", "default-resources", "set-resources", "resources", "cores", "jobs", "retries"):
+        assert key not in default, f"profiles/default/config.yaml sets {key!r}: it would apply to SLURM runs too"
+
+    args = _load_profiles(SLURM_PROFILE, DEFAULT_PROFILE)
+    assert args.executor == "slurm"
+    assert args.retries >= 1
+    assert _raw(args.default_resources, "slurm_partition") == "cpu"
+    for rule in GPU_RULES:
+        res = args.set_resources[rule]
+        assert _raw(res, "slurm_partition") == "gpu" and _raw(res, "gres") == "gpu:1", rule
+    for rule in ("dft_bundle", "dft_reference"):
+        assert _raw(args.set_resources[rule], "slurm_partition") == "cpu"
+        assert "mem_mb" not in args.set_resources[rule], "DFT memory comes from dft.max_memory_mb (the rule)"
+    # runtime and memory grow with the attempt number
+    for res in [args.default_resources] + list(args.set_resources.values()):
+        for name in ("runtime", "mem_mb"):
+            if name in res:
+                grow = [eval(_raw(res, name), {"attempt": a}) for a in (1, 2, 3)]
+                assert grow[0] > 0 and grow[0] < grow[1] < grow[2], (name, grow)
+
+
+def test_slurm_dry_run_shows_partitions_and_gpus(tmp_path):
+    """`snakemake -n --profile profiles/slurm` (profiles/default loaded implicitly) plans every rule's request."""
+    _copy_project(tmp_path)  # a fresh project: results/ of an earlier run in ROOT would hide finished rules
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm", "--configfile", "tests/micro.yaml"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    text = out.stdout + out.stderr
+    assert "workflow specific profile profiles/default" in text
+    jobs = re.findall(r"^rule (\w+):\n(?:.*\n)*?\s+resources: (.*)$", text, flags=re.M)
+    seen = {rule for rule, _ in jobs}
+    assert {"box", "md", "clusters", "dft_reference", "dft_bundle", "train", "predict", "figures"} <= seen
+    for rule, res in jobs:
+        partition = re.search(r"slurm_partition=(\w+)", res).group(1)
+        assert partition == ("gpu" if rule in GPU_RULES else "cpu"), (rule, res)
+        assert ("gres=gpu:1" in res) == (rule in GPU_RULES), (rule, res)
+        assert re.search(r"runtime=\d+", res), (rule, res)
+        if rule == "dft_bundle":  # memory from the micro config's dft.max_memory_mb (4000) + 1000
+            assert "mem_mb=5000," in res, res
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the real cluster
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster():
+    if os.environ.get("LINMR_SLURM_TEST", "1") == "0":
+        pytest.skip("real-SLURM test switched off by LINMR_SLURM_TEST=0")
+    if os.geteuid() != 0:
+        pytest.skip("real-SLURM test needs root (it installs and starts slurmctld/slurmd/munge)")
+    if shutil.which("apt-get") is None and shutil.which("slurmctld") is None:
+        pytest.skip("real-SLURM test needs Debian's apt-get to install SLURM")
+    out = subprocess.run(["bash", str(ROOT / "tests/slurm/start_cluster.sh")], capture_output=True, text=True,
+                         timeout=600)
+    if out.returncode == 3:
+        pytest.skip(f"cannot set up SLURM here: {out.stderr.strip()[-500:]}")
+    assert out.returncode == 0, f"SLURM cluster did not start:\n{out.stdout}\n{out.stderr}"
+    return out.stdout
+
+
+def _jobs(run_ids):
+    """Every sbatch job of these Snakemake runs: id, rule, wildcards, partition, gres, state, time limit, CPUs.
+
+    The plugin names each job after its run ID and comments it `rule_<rule>_wildcards_<values joined by _>`."""
+    out = subprocess.run(["squeue", "--states=all", "--noheader", "-o", "%i|%j|%k|%P|%b|%T|%l|%C"],
+                         capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        jobid, name, comment, partition, gres, state, limit, cpus = line.split("|")
+        if name not in run_ids:
+            continue
+        m = re.fullmatch(r"rule_(\w+?)(?:_wildcards_(.*))?", comment)
+        rows.append(dict(jobid=int(jobid), rule=m.group(1), wildcards=m.group(2) or "", partition=partition,
+                         gres=gres, state=state, limit=limit, cpus=int(cpus), run=name))
+    return sorted(rows, key=lambda r: r["jobid"])
+
+
+def _minutes(limit):  # squeue %l: [D-][HH:]MM:SS
+    days, _, hms = limit.rpartition("-")
+    h, m, s = ([0, 0] + [int(x) for x in hms.split(":")])[-3:]
+    return int(days or 0) * 1440 + h * 60 + m + s / 60
+
+
+def _snakemake(cwd, *targets, limit_s=300):
+    cmd = ["timeout", "-s", "INT", "-k", "30", str(limit_s), sys.executable, "-m", "snakemake", *targets,
+           "--profile", "profiles/slurm", "--profile", "tests/slurm/profile", "--configfile", "tests/micro.yaml"]
+    env = dict(os.environ, OMP_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])))
+    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    text = out.stdout + out.stderr
+    assert out.returncode != 124, f"snakemake on SLURM hung (> {limit_s} s):\n{text[-4000:]}"
+    run_ids = set(re.findall(r"SLURM run ID: (\S+)", text))
+    assert run_ids, text[-3000:]
+    return out.returncode, text, run_ids
+
+
+@pytest.mark.slow
+def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
+    _copy_project(tmp_path)
+    clusters = ["results/clusters/1M/clusters.csv", "results/clusters/4M/clusters.csv"]
+    # 1) boxes, MD and cluster cutting
+    rc, text, runs_a = _snakemake(tmp_path, *clusters)
+    assert rc == 0, text[-4000:]
+    # 2) sabotage one DFT bundle: that job exits non-zero, is retried once with more time, then reported
+    bad = tmp_path / "results/clusters/4M/bundle_001.extxyz"
+    good = bad.read_bytes()
+    st = bad.stat()
+    bad.write_text("not an extxyz file\n")
+    os.utime(bad, ns=(st.st_atime_ns, st.st_mtime_ns))
+    rc, text, runs_b = _snakemake(tmp_path)
+    assert rc != 0
+    assert "Error in rule dft_bundle" in text and "logs/dft/4M/bundle_001.log" in text, text[-4000:]
+    failed = [j for j in _jobs(runs_b) if j["rule"] == "dft_bundle" and j["wildcards"] == "4M_001"]
+    assert [j["state"] for j in failed] == ["FAILED", "FAILED"], failed
+    assert [_minutes(j["limit"]) for j in failed] == [1440, 2880]  # runtime = 1440 * attempt
+    slurm_log = re.search(r"(\S*\.snakemake/slurm_logs/rule_dft_bundle/\S*/%s\.log)" % failed[-1]["jobid"], text)
+    assert slurm_log, "the failed job's SLURM log path is reported"
+    assert (tmp_path / "logs/dft/4M/bundle_001.log").exists()
+    # 3) repair and rerun: only the failed bundle and what depends on it are submitted
+    bad.write_bytes(good)
+    os.utime(bad, ns=(st.st_atime_ns, st.st_mtime_ns))
+    rc, text, runs_c = _snakemake(tmp_path)
+    assert rc == 0, text[-4000:]
+
+    jobs_a, jobs_b, jobs_c = _jobs(runs_a), _jobs(runs_b), _jobs(runs_c)
+    report = "\n".join(f"{j['jobid']:>4} {j['rule']:<14} {j['wildcards']:<22} {j['partition']:<4} {j['gres'] or '-':<12}"
+                       f" {j['cpus']:>2} {j['limit']:>11} {j['state']}" for j in jobs_a + jobs_b + jobs_c)
+    print("sbatch jobs seen (id rule wildcards partition gres CPUs time-limit state):\n" + report)
+    (tmp_path / "sbatch_jobs.txt").write_text(report + "\n")
+    ok = [j for j in jobs_a + jobs_b + jobs_c if j["state"] == "COMPLETED"]
+    # every rule ran as its own sbatch job, on the partition the profile names, GPU rules with the GPU request
+    assert {j["rule"] for j in ok} == {"box", "md", "clusters", "dft_reference", "dft_bundle", "dft_collect",
+                                        "train", "active_learning", "predict", "figures", "provenance"}
+    for j in ok:
+        assert j["partition"] == ("gpu" if j["rule"] in GPU_RULES else "cpu"), j
+        assert ("gpu:1" in j["gres"]) == (j["rule"] in GPU_RULES), j
+    assert sorted((j["rule"], j["wildcards"]) for j in jobs_a) == sorted(
+        [(r, c) for r in ("box", "md", "clusters") for c in ("1M", "4M")])
+    assert sum(j["rule"] == "dft_bundle" for j in ok) == 4
+    # CPUs per job are the rule's threads (train: 2, the others 1 in the micro config)
+    assert {j["rule"]: j["cpus"] for j in ok}["train"] == 2 and {j["cpus"] for j in ok if j["rule"] == "box"} == {1}
+    # the rerun resubmitted only the failed bundle and its downstream jobs
+    assert sorted((j["rule"], j["wildcards"]) for j in jobs_c) == sorted(
+        [("dft_bundle", "4M_001"), ("dft_collect", ""), ("train", ""), ("active_learning", ""),
+         ("predict", "1M"), ("predict", "4M"), ("figures", ""), ("provenance", "")])
+    assert all(j["state"] == "COMPLETED" for j in jobs_a + jobs_c)
+    # slurmctld's own record agrees: `sacct -c` reads its job-completion log (no accounting database here)
+    ids = [j["jobid"] for j in jobs_a + jobs_b + jobs_c]
+    acct = subprocess.run(["sacct", "-c", "-j", ",".join(map(str, ids)), "-P", "-n",
+                           "-o", "JobID,JobName,Partition,State,Timelimit,ExitCode"],
+                          capture_output=True, text=True, check=True).stdout
+    acct = {int(r[0]): r[1:] for r in (line.split("|") for line in acct.splitlines())}
+    for j in jobs_a + jobs_b + jobs_c:
+        name, partition, state, limit_min, exit_code = acct[j["jobid"]]
+        assert (name, partition, state, int(limit_min)) == (j["run"], j["partition"], j["state"], _minutes(j["limit"]))
+        assert (exit_code == "0:0") == (state == "COMPLETED"), (j, exit_code)
+    assert (tmp_path / "results/figures/spectra.png").stat().st_size > 10_000
+    # the controller still answers (left running on purpose, see the module docstring)
+    assert subprocess.run(["scontrol", "ping"], capture_output=True, text=True).stdout.count("UP") >= 1

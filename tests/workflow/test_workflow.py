@@ -1,0 +1,80 @@
+"""End to end: Snakemake runs every rule on the micro config (two concentrations, a few minutes)."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ..conftest import ROOT
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def _copy_project(dst: Path) -> None:
+    for name in ("Snakefile", "workflow", "scripts", "config", "profiles", "tests"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
+
+
+def test_paper_config_plans():
+    out = subprocess.run(
+        SNAKEMAKE + ["-n", "--configfile", "config/paper.yaml", "--quiet", "rules"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "dft_bundle" in out.stdout + out.stderr
+
+
+@pytest.mark.slow
+def test_micro_campaign_runs_every_rule(tmp_path):
+    _copy_project(tmp_path)
+    cmd = SNAKEMAKE + ["--cores", "2", "--configfile", "tests/micro.yaml", "--profile", "profiles/local"]
+    out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
+    assert out.returncode == 0, out.stderr[-4000:]
+    r = tmp_path / "results"
+    for fig in ("spectra", "shift_vs_concentration", "parity", "solvation", "shift_per_class",
+                "rdf", "convergence", "shift_per_motif", "learning_curve"):
+        assert (r / "figures" / f"{fig}.png").stat().st_size > 10_000
+        assert (r / "figures" / f"{fig}.pdf").exists()
+    shifts = pd.read_csv(r / "dft/shifts.csv")
+    # shifts, not shieldings (sigma ~ 90 ppm): |delta| stays well below that even for unequilibrated micro frames
+    assert len(shifts) >= 3 and shifts["delta_ppm"].abs().max() < 40
+    metrics = pd.read_csv(r / "model/metrics.csv")
+    assert set(metrics["model"]) == {"nn_ensemble", "soap_ridge", "mean_predictor"}
+    for conc, n_li in (("1M", 1), ("4M", 4)):
+        pred = pd.read_csv(r / f"predictions/{conc}.csv")
+        assert pred.groupby("frame")["li_index"].nunique().eq(n_li).all()  # every Li in every frame
+        assert pred["spread_ppm"].ge(0).all()
+    curve = pd.read_csv(r / "tables/shift_vs_concentration.csv")
+    assert list(curve["concentration_mol_L"]) == [1.0, 4.0]
+    assert curve["cn_O_anion"].notna().all() and (curve["r_min_O_anion_A"] > 1.5).all()
+    lc = pd.read_csv(r / "model/learning_curve.csv")
+    assert sorted(set(lc["fraction"])) == [0.5, 1.0] and set(lc["model"]) == set(metrics["model"])
+    # the saved bundle, loaded in this (new) process, reproduces the training process's test predictions exactly
+    from ase.io import read
+
+    from linmr.ml import descriptors
+    from linmr.ml.model import Bundle
+
+    b = Bundle.load(r / "model/bundle")
+    labels = pd.read_csv(r / "dft/shifts.csv", dtype={"cluster_id": str})
+    trajs = {c: read(r / f"md/{c}/production.extxyz", index=":") for c in ("1M", "4M")}
+    x = descriptors.labelled_features(labels, trajs, descriptors.Featurizer(descriptors.SoapSettings.from_dict(b.featurizer)))
+    saved = pd.read_csv(r / "model/test_predictions.csv", dtype={"cluster_id": str})
+    test = labels.reset_index().set_index("cluster_id").loc[saved["cluster_id"], "index"].to_numpy()
+    assert (b.predict(x[test])[0] == saved["delta_nn_ppm"].to_numpy()).all()
+    # prediction uses the bundle retrained by active learning, which saw the extra labels
+    al = Bundle.load(r / "model/active_learning/bundle")
+    al_labels = pd.read_csv(r / "model/active_learning/shifts.csv", dtype={"cluster_id": str})
+    assert al.metadata["active_learning_rounds"] == 1 and al.metadata["n_labels"] == len(al_labels) > len(labels)
+    metrics = pd.read_csv(r / "model/metrics.csv")
+    assert set(metrics["evaluation"]) == {"test split", "grouped 2-fold CV"}
+    assert (metrics.loc[metrics["evaluation"] == "grouped 2-fold CV", "n"] == len(labels)).all()
+    # every rule wrote its log
+    assert (tmp_path / "logs/md/4M.log").stat().st_size > 0
+    assert (tmp_path / "logs/model/train.log").stat().st_size > 0
+    # a second run has nothing to do
+    again = subprocess.run(cmd + ["-n"], cwd=tmp_path, capture_output=True, text=True)
+    assert "Nothing to be done" in again.stdout + again.stderr
