@@ -22,7 +22,7 @@ demo: setup
 	$(BIN)/snakemake --cores $(CORES) --profile profiles/local
 
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 dryrun-paper: setup
 	$(BIN)/snakemake -n --configfile config/paper.yaml

@@ -30,9 +30,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-import yaml
 from ase.io import iread, read
 
+from linmr import config
 from linmr.analysis import solvation
 from linmr.system import boxes, composition, molecules
 from linmr.system.composition import conc_label
@@ -110,7 +110,7 @@ def main() -> None:
     p.add_argument("--md-check", type=Path, default=None, metavar="RESULTS", help="existing results folder (read only)")
     args = p.parse_args()
     t0 = time.perf_counter()
-    cfg = yaml.safe_load(open(args.config))
+    cfg = config.load(args.config)
     first = cfg["seed"] if args.first_seed is None else args.first_seed
     concs = cfg["concentrations"]
     jobs = [(cfg, ci, s, args.r_cut_A) for ci in range(len(concs)) for s in range(first, first + args.seeds)]

@@ -19,7 +19,6 @@ import os
 import resource
 import time
 
-import yaml
 from ase.io import read
 
 
@@ -37,11 +36,11 @@ def main() -> None:
     from linmr.logs import set_threads
 
     set_threads(args.threads)
+    from linmr import config
     from linmr.dft import level_from_config
     from linmr.dft.pyscf_backend import shielding
 
-    with open(args.config) as fh:
-        cfg = yaml.safe_load(fh)["dft"]
+    cfg = config.load(args.config)["dft"]
     level = level_from_config(cfg)
     pool = []
     for path in sorted(glob.glob(args.bundles)):

@@ -26,11 +26,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 from ase import units
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
+from linmr import config
 from linmr.logs import set_threads
 from linmr.md import Protocol, ase_engine, registry
 from linmr.system import boxes, composition, molecules
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def demo_box(conc_index: int, seed: int):
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg = config.load(ROOT / "config" / "config.yaml")
     sp = cfg["species"]
     c = cfg["concentrations"][conc_index]
     m_salt = molecules.molar_mass(f"{sp['cation']['smiles']}.{sp['anion']['smiles']}")

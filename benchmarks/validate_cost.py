@@ -13,12 +13,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 from ase import Atoms
 from ase.io import read, write
 
 from linmr import readers
-from linmr.config import validate_config
+from linmr.config import load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,7 +42,7 @@ def synthetic_box(n_mol: int = 391, edge: float = 40.48, seed: int = 0) -> Atoms
 
 def main(n_frames: int = 20) -> None:
     t0 = time.perf_counter()
-    validate_config(yaml.safe_load((ROOT / "config/paper.yaml").read_text()), ROOT / "workflow/schemas/config.schema.yaml")
+    load(ROOT / "config/paper.yaml")
     t_cfg = time.perf_counter() - t0
     box = synthetic_box()
     with tempfile.TemporaryDirectory() as tmp:

@@ -238,3 +238,75 @@ def test_snakemake_refuses_missing_dft_executable_before_any_job(tmp_path):
     assert out.returncode != 0
     assert "dft.backend" in text and "nwchem" in text and "not on PATH" in text, text[-3000:]
     assert not (proj / "results").exists()
+
+
+# ------------------------------------------------------------------ one pass: coerce, defaults, checks
+
+def test_defaults_come_from_the_schema_and_every_key_exists():
+    cfg = copy.deepcopy(RAW)
+    for section, key in (("clusters", "selection"), ("spectra", "n_blocks"), ("model", "active_learning")):
+        cfg[section].pop(key, None)
+    prepare(cfg, SCHEMA)
+    props = SCHEMA["properties"]
+    assert cfg["clusters"]["selection"] == props["clusters"]["properties"]["selection"]["default"] == "round_robin"
+    assert cfg["spectra"]["n_blocks"] == props["spectra"]["properties"]["n_blocks"]["default"]
+    assert cfg["model"]["active_learning"] == {"rounds": 0, "per_round": 4}
+    assert cfg["md"]["lammps_executable"] == "lmp" and cfg["dft"]["level_check"]["n_clusters"] == 10
+
+
+def test_command_line_strings_become_the_numbers_the_schema_asks_for():
+    """``--config 'md={prod_steps: 400}'`` reaches the Snakefile with string leaves."""
+    cfg = copy.deepcopy(RAW)
+    cfg["md"].update(prod_steps="48", timestep_fs="0.5", device="cpu")
+    cfg["dft"]["density_fit"] = "true"
+    cfg["spectra"]["window_ps"] = "null"
+    cfg["model"]["hidden"] = ["16", "8"]
+    cfg["run_name"] = "123"  # a string key stays a string
+    prepare(cfg, SCHEMA)
+    assert cfg["md"]["prod_steps"] == 48 and isinstance(cfg["md"]["prod_steps"], int)
+    assert cfg["md"]["timestep_fs"] == 0.5 and cfg["dft"]["density_fit"] is True
+    assert cfg["spectra"]["window_ps"] is None and cfg["model"]["hidden"] == [16, 8] and cfg["run_name"] == "123"
+    bad = copy.deepcopy(RAW)
+    bad["md"]["prod_steps"] = "forty"
+    with pytest.raises(LinmrError, match=r"md\.prod_steps.*expected integer.*'forty'"):
+        prepare(bad, SCHEMA)
+
+
+def test_paper_config_is_complete_on_its_own():
+    """Every key a paper run uses is written in config/paper.yaml (none comes from a schema default)."""
+    raw = yaml.safe_load((ROOT / "config/paper.yaml").read_text())
+
+    def leaves(d, path=()):
+        if isinstance(d, dict):
+            for k, v in d.items():
+                yield from leaves(v, path + (k,))
+        else:
+            yield path
+
+    full = prepare(copy.deepcopy(raw), SCHEMA)
+    assert set(leaves(full)) == set(leaves(raw))
+
+
+@pytest.mark.slow
+def test_a_config_file_on_the_command_line_is_not_merged_with_the_demo(tmp_path):
+    """With --configfile the demo's config/config.yaml is not read, so no demo key leaks into the run: here
+    the copy's demo config holds a value the schema refuses, and a file without that key plans cleanly."""
+    proj = _project(tmp_path)
+    demo = yaml.safe_load((proj / "config/config.yaml").read_text())
+    demo["clusters"]["frame_stride"] = 0
+    (proj / "config/config.yaml").write_text(yaml.safe_dump(demo))
+    cfg = copy.deepcopy(RAW)
+    cfg["clusters"].pop("frame_stride", None)
+    out = _snakemake(proj, cfg, "-n", "--quiet", "rules")
+    assert out.returncode == 0, out.stderr[-2000:]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    demo_run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=proj,
+                              capture_output=True, text=True, env=env, timeout=300)
+    assert demo_run.returncode != 0 and "clusters.frame_stride" in demo_run.stdout + demo_run.stderr
+
+
+@pytest.mark.slow
+def test_nested_command_line_override_of_a_number_plans(tmp_path):
+    proj = _project(tmp_path)
+    out = _snakemake(proj, RAW, "-n", "--quiet", "rules", "--config", "md={prod_steps: 48, stride: 4}")
+    assert out.returncode == 0, (out.stdout + out.stderr)[-2000:]

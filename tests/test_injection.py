@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from linmr import LinmrError
-from linmr.config import load_schema, validate_config
+from linmr.config import load_schema, prepare
 
 from .conftest import ROOT
 
@@ -133,7 +133,7 @@ def test_strings_that_reach_files_or_programs_are_restricted(key, value):
         node = node[k]
     node[key[-1]] = value
     with pytest.raises(LinmrError, match=re.escape(".".join(key))):
-        validate_config(cfg, load_schema(ROOT / "workflow/schemas/config.schema.yaml"))
+        prepare(cfg, load_schema(ROOT / "workflow/schemas/config.schema.yaml"))
 
 
 @pytest.mark.slow

@@ -447,3 +447,76 @@ def check_runtime(config: dict, local: bool = True, which=shutil.which) -> None:
     path = config["md"]["model_path"]  # on the shared file system: checked for cluster runs too
     if path and not Path(path).is_file():
         raise LinmrError(f"config key 'md.model_path': file {path!r} does not exist")
+
+
+# ----------------------------------------------------------------------------------------- key reference
+
+def key_rows(schema: dict | None = None) -> list[dict]:
+    """One row per config key (depth first, schema order): ``key``, ``type``, ``required``, ``default``,
+    ``description`` (with its unit) and ``reruns`` (what a change plans again: ``x-reruns`` of the key or
+    of its section; ``nothing`` for ``x-resource`` keys)."""
+    import json
+
+    schema = schema or load_schema()
+    rows = []
+
+    def kind(node):
+        if "enum" in node:
+            return " | ".join(json.dumps(v) for v in node["enum"])
+        t = _types(node)
+        if "array" in t and isinstance(node.get("items"), dict):
+            inner = _node(schema, node["items"])
+            t = [x if x != "array" else f"list of {'/'.join(_types(inner)) or 'object'}" for x in t]
+        return " or ".join(t) or "object"
+
+    def walk(node, path, reruns, required):
+        node = _node(schema, node)
+        here = node.get("x-reruns", reruns)
+        if path:
+            rows.append({
+                "key": ".".join(path),
+                "type": kind(node),
+                "required": required,
+                "default": json.dumps(node["default"]) if "default" in node else "",
+                "description": node.get("description", ""),
+                "reruns": "nothing (a resource or a record)" if node.get("x-resource") else here,
+            })
+        props = node.get("properties", {})
+        if not props and isinstance(node.get("items"), dict):
+            item = _node(schema, node["items"])
+            props, path = item.get("properties", {}), path[:-1] + [path[-1] + "[]"] if path else path
+            node = item
+        for k, sub in props.items():
+            walk(sub, path + [k], here, k in node.get("required", []))
+
+    walk(schema, [], "", True)
+    return rows
+
+
+def key_reference(schema: dict | None = None) -> str:
+    """``config/README.md``: every key with type, default, meaning and unit, and what a change reruns."""
+    rows = key_rows(schema)
+    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    out = [
+        "# Config keys",
+        "",
+        "Generated from `workflow/schemas/config.schema.yaml` by `python -m linmr.config > config/README.md`",
+        "(a test checks that this file matches the schema). The schema is the one place a default is written:",
+        "`linmr.config.prepare` fills every default before any job is planned. *Reruns* is what Snakemake plans",
+        "again when the key changes on a finished campaign (each rule's `params` carry only the keys that change",
+        "its results); keys marked *nothing* are resources or records and never rerun a job.",
+        "",
+        "Config files and profiles are read by Snakemake, which can evaluate code in them (YAML with",
+        "`__use_yte__: true`): trust a config file like code.",
+        "",
+        "| key | type | default | meaning (unit) | reruns |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        default = r["default"] if r["default"] else ("required" if r["required"] else "")
+        out.append(f"| `{r['key']}` | {esc(r['type'])} | {esc(default)} | {esc(r['description'])} | {esc(r['reruns'])} |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # python -m linmr.config > config/README.md
+    print(key_reference(), end="")

@@ -1,4 +1,5 @@
 """End to end: Snakemake runs every rule on the micro config (two concentrations, a few minutes)."""
+import re
 import shutil
 import subprocess
 import sys
@@ -78,3 +79,36 @@ def test_micro_campaign_runs_every_rule(tmp_path):
     # a second run has nothing to do
     again = subprocess.run(cmd + ["-n"], cwd=tmp_path, capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # only keys that change a result rerun a job: resources plan nothing, a plotting key only the figures,
+    # a DFT key the DFT and everything after it
+    assert _planned(tmp_path, md={"threads": 2}, dft={"threads": 2, "max_memory_mb": 6000, "max_failed_fraction": 0.9},
+                    run_name="renamed", density_source="measured") == set()
+    assert _planned(tmp_path, spectra={"linewidth_Hz": 60.0}) == {"figures", "provenance", "all"}
+    assert _planned(tmp_path, solvation={"r_bind_A": 2.5}) == {"predict", "figures", "provenance", "all"}
+    after_dft = {"dft_reference", "dft_bundle", "dft_collect", "train", "active_learning", "predict", "figures",
+                 "provenance", "all"}
+    assert _planned(tmp_path, dft={"method": "B3LYP"}) == after_dft
+    assert _planned(tmp_path, model={"active_learning": {"rounds": 1, "per_round": 3}}) == {
+        "active_learning", "predict", "figures", "provenance", "all"}
+    assert _planned(tmp_path, md={"prod_steps": 28}) >= {"md", "clusters"} | after_dft - {"dft_reference"}
+
+
+def _planned(proj: Path, **changes) -> set[str]:
+    """Rules a dry run plans on the finished micro campaign after ``changes`` (section -> {key: value})."""
+    import yaml
+
+    cfg = yaml.safe_load((proj / "tests/micro.yaml").read_text())
+    for section, value in changes.items():
+        if isinstance(value, dict):
+            cfg[section].update(value)
+        else:
+            cfg[section] = value
+    (proj / "changed.yaml").write_text(yaml.safe_dump(cfg))
+    out = subprocess.run(SNAKEMAKE + ["-n", "--configfile", "changed.yaml", "--quiet", "rules"], cwd=proj,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = out.stdout + out.stderr
+    if "Nothing to be done" in text:
+        return set()
+    table = text.split("Job stats:")[1]
+    return {m for m, _ in re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M)} - {"total"}

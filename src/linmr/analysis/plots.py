@@ -1,6 +1,7 @@
 """Figures a paper would carry: spectra, shift vs concentration, parity, solvation classes.
 
-Every axis names its quantity and unit; NMR ppm axes decrease to the right.
+Every axis names its quantity and unit; NMR ppm axes decrease to the right. Each function saves the
+figure (PNG and a PDF twin, written atomically) and returns the matplotlib ``Figure`` for inspection.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _save(fig, path: str | Path, footer: str | None = None) -> None:
     plt.close(fig)
 
 
-def spectra(curves: dict, path, peaks: dict | None = None, footer: str | None = None) -> None:
+def spectra(curves: dict, path, peaks: dict | None = None, footer: str | None = None):
     """``curves``: label -> (axis_ppm, intensity). Overlaid (left) and stacked (right)."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 3.0))
     colors = plt.cm.viridis(np.linspace(0.1, 0.85, max(len(curves), 1)))
@@ -45,15 +46,16 @@ def spectra(curves: dict, path, peaks: dict | None = None, footer: str | None = 
     for ax in (ax1, ax2):
         ax.set_xlabel(r"$\delta$($^7$Li) / ppm")
         ax.invert_xaxis()
-    ax1.set_ylabel("normalised intensity")
+    ax1.set_ylabel("normalised intensity / 1")
     ax2.set_yticks([])
     ax1.legend(frameon=False, fontsize=7)
     ax1.set_title("overlaid")
     ax2.set_title("stacked")
     _save(fig, path, footer)
+    return fig
 
 
-def shift_vs_concentration(conc, mean, err, path, experiment=None, footer: str | None = None) -> None:
+def shift_vs_concentration(conc, mean, err, path, experiment=None, footer: str | None = None):
     fig, ax = plt.subplots(figsize=(3.4, 2.8))
     ax.errorbar(conc, mean, yerr=err, marker="o", capsize=3, label="NN on MLMD")
     if experiment is not None:
@@ -62,9 +64,10 @@ def shift_vs_concentration(conc, mean, err, path, experiment=None, footer: str |
     ax.set_ylabel(r"mean $\delta$($^7$Li) / ppm")
     ax.legend(frameon=False, fontsize=7)
     _save(fig, path, footer)
+    return fig
 
 
-def parity(y_true, y_pred, y_err, path, title: str = "", footer: str | None = None, cv=None, cv_label: str = "CV") -> None:
+def parity(y_true, y_pred, y_err, path, title: str = "", footer: str | None = None, cv=None, cv_label: str = "CV"):
     """NN vs DFT shifts of the test split (error bars: ensemble spread, ppm); ``cv`` = (DFT, NN, spread)
     of cross-validated predictions of every label, drawn behind in grey."""
     fig, ax = plt.subplots(figsize=(3.4, 3.4))
@@ -84,10 +87,11 @@ def parity(y_true, y_pred, y_err, path, title: str = "", footer: str | None = No
     ax.set_title(title, fontsize=7)
     ax.legend(frameon=False, fontsize=6, loc="upper left")
     _save(fig, path, footer)
+    return fig
 
 
 def solvation(conc, fractions: dict, cn: dict, path, footer: str | None = None, cn_err: dict | None = None,
-              n_li=None) -> None:
+              n_li=None):
     """Class fractions (SSIP/CIP/AGG) and coordination numbers vs concentration.
 
     ``cn_err``: label -> standard error of each CN (same order as ``conc``), drawn as error bars
@@ -118,9 +122,10 @@ def solvation(conc, fractions: dict, cn: dict, path, footer: str | None = None, 
     # outside the axes, so it never hides a point or a bar; constrained layout makes room for it
     ax2.legend(frameon=False, fontsize=7, title=title, title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     _save(fig, path, footer)
+    return fig
 
 
-def shift_per_class(table, path, footer: str | None = None) -> None:
+def shift_per_class(table, path, footer: str | None = None):
     """``table``: rows of (concentration label, class, mean shift ppm, count)."""
     fig, ax = plt.subplots(figsize=(3.6, 2.8))
     classes = ["SSIP", "CIP", "AGG"]
@@ -133,13 +138,14 @@ def shift_per_class(table, path, footer: str | None = None) -> None:
     ax.set_ylabel(r"mean $\delta$($^7$Li) / ppm")
     ax.legend(frameon=False, fontsize=7)
     _save(fig, path, footer)
+    return fig
 
 
 def _conc_colors(labels):
     return dict(zip(labels, plt.cm.viridis(np.linspace(0.1, 0.85, max(len(labels), 1)))))
 
 
-def rdfs(table, radii: dict, path, footer: str | None = None) -> None:
+def rdfs(table, radii: dict, path, footer: str | None = None):
     """Li–X g(r) (top) and running coordination number n(r) (bottom), one column per pair; ``table``
     has ``concentration``, ``pair``, ``label``, ``r_A``, ``g``, ``cn``; ``radii`` maps pair to the
     first-minimum radius (Å), drawn dotted."""
@@ -165,9 +171,10 @@ def rdfs(table, radii: dict, path, footer: str | None = None) -> None:
     axes[0][0].legend(frameon=False, fontsize=7)
     fig.tight_layout()
     _save(fig, path, footer)
+    return fig
 
 
-def shift_per_motif(table, path, footer: str | None = None) -> None:
+def shift_per_motif(table, path, footer: str | None = None):
     """Mean shift (ppm) per (n_DME, n_FSI) motif; ``table`` has ``concentration``, ``n_solvent``,
     ``n_anion``, ``mean_delta_ppm``, ``std_delta_ppm``, ``fraction``. Marker area ∝ share of Li-frames."""
     fig, ax = plt.subplots(figsize=(4.2, 3.0))
@@ -186,9 +193,10 @@ def shift_per_motif(table, path, footer: str | None = None) -> None:
     ax.set_ylabel(r"mean $\delta$($^7$Li) / ppm")
     ax.legend(frameon=False, fontsize=7)
     _save(fig, path, footer)
+    return fig
 
 
-def convergence(curves: dict, path, footer: str | None = None) -> None:
+def convergence(curves: dict, path, footer: str | None = None):
     """Running mean shift (ppm) vs simulated time (ps) with its block-averaging standard error band;
     ``curves``: concentration -> (time_ps, mean_ppm, sem_ppm)."""
     fig, ax = plt.subplots(figsize=(3.6, 2.8))
@@ -202,9 +210,10 @@ def convergence(curves: dict, path, footer: str | None = None) -> None:
     ax.set_ylabel(r"running mean $\delta$($^7$Li) / ppm")
     ax.legend(frameon=False, fontsize=7)
     _save(fig, path, footer)
+    return fig
 
 
-def learning_curve(table, path, footer: str | None = None) -> None:
+def learning_curve(table, path, footer: str | None = None):
     """Test MAE (ppm) vs number of training labels for NN, ridge and mean predictor; ``table`` has
     ``n_train``, ``model``, ``mae_ppm`` and optionally ``round`` (active-learning round)."""
     fig, ax = plt.subplots(figsize=(3.4, 2.8))
@@ -221,9 +230,10 @@ def learning_curve(table, path, footer: str | None = None) -> None:
     ax.set_ylim(bottom=0)
     ax.legend(frameon=False, fontsize=7)
     _save(fig, path, footer)
+    return fig
 
 
-def md_log(table, png_path: str | Path, title: str = "", footer: str | None = None) -> None:
+def md_log(table, png_path: str | Path, title: str = "", footer: str | None = None):
     """The MD protocol log (``md_log.csv``): T (K), P (bar), density (g/cm3) and potential energy (eV)
     vs time (ps), one colour per phase; the minimisation summarised in the title."""
     md = table[table.phase != "minimise"]
@@ -243,3 +253,4 @@ def md_log(table, png_path: str | Path, title: str = "", footer: str | None = No
             f"{mins.potential_energy_eV.iloc[-1]:.2f} eV")
     axes[0].set_title(title)
     _save(fig, png_path, footer)
+    return fig

@@ -82,3 +82,18 @@ def run_and_parse(
         "nao": "",
         "parser": res["parser"],
     }
+
+
+def shielding_function(write_input, executable: str, backend: str, hint: str, input_name: str, output_name: str,
+                       stdin_input: bool = False):
+    """The ``shielding(atoms, level, atom_indices, max_memory_mb, nproc)`` of an external backend: find
+    ``executable`` on PATH (or name it and the ``hint``), write the input with ``write_input(atoms, level,
+    nproc=, memory_mb=)``, run the program and parse the output (:func:`run_and_parse`)."""
+
+    def shielding(atoms, level, atom_indices: list[int], max_memory_mb: int = 4000, nproc: int = 1, **_) -> dict:
+        exe = find_executable(executable, backend, hint)
+        text = write_input(atoms, level, nproc=nproc, memory_mb=max_memory_mb)
+        return run_and_parse([exe], text, input_name, output_name, list(atom_indices), stdin_input=stdin_input)
+
+    shielding.__doc__ = f"Run ``{executable}`` (must be on PATH) and return the shieldings (ppm) of ``atom_indices``."
+    return shielding

@@ -16,7 +16,7 @@ from ase import Atoms
 from ase.io.gaussian import write_gaussian_in
 
 from .. import LinmrError
-from .external import find_executable, run_and_parse
+from .external import shielding_function
 from .level import Level
 
 PROGRAM = "gaussian"
@@ -75,10 +75,7 @@ def write_input(atoms: Atoms, level: Level, nproc: int = 1, memory_mb: int = 400
     return fd.getvalue()
 
 
-def shielding(
-    atoms: Atoms, level: Level, atom_indices: list[int], max_memory_mb: int = 4000, nproc: int = 1, **_
-) -> dict:
-    """Run ``g16`` (must be on PATH) and return the shieldings (ppm) of ``atom_indices``."""
-    exe = find_executable("g16", "gaussian", "load Gaussian 16 (e.g. 'module load gaussian') on the DFT nodes")
-    text = write_input(atoms, level, nproc=nproc, memory_mb=max_memory_mb)
-    return run_and_parse([exe], text, "cluster.com", "cluster.log", list(atom_indices), stdin_input=True)
+shielding = shielding_function(
+    write_input, "g16", "gaussian", "load Gaussian 16 (e.g. 'module load gaussian') on the DFT nodes",
+    "cluster.com", "cluster.log", stdin_input=True,
+)

@@ -15,7 +15,7 @@ from ase import Atoms
 from ase.io.orca import write_orca
 
 from .. import LinmrError
-from .external import find_executable, run_and_parse
+from .external import shielding_function
 from .level import Level
 
 PROGRAM = "orca"
@@ -71,10 +71,7 @@ def write_input(atoms: Atoms, level: Level, nproc: int = 1, memory_mb: int = 400
     return fd.getvalue()
 
 
-def shielding(
-    atoms: Atoms, level: Level, atom_indices: list[int], max_memory_mb: int = 4000, nproc: int = 1, **_
-) -> dict:
-    """Run ``orca`` (must be on PATH) and return the shieldings (ppm) of ``atom_indices``."""
-    exe = find_executable("orca", "orca", "load ORCA (e.g. 'module load orca') on the node that runs the DFT rules")
-    text = write_input(atoms, level, nproc=nproc, memory_mb=max_memory_mb)
-    return run_and_parse([exe], text, "cluster.inp", "cluster.out", list(atom_indices))
+shielding = shielding_function(
+    write_input, "orca", "orca", "load ORCA (e.g. 'module load orca') on the node that runs the DFT rules",
+    "cluster.inp", "cluster.out",
+)

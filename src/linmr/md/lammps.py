@@ -74,7 +74,7 @@ def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: 
     modulus_bar = 1.0 / proto.compressibility_per_bar
     s = proto.seed
     lines = [
-        "# written by linmr.md_lammps: minimise -> NVT heat -> NPT (Berendsen) -> NVT production",
+        "# written by linmr.md.lammps: minimise -> NVT heat -> NPT (Berendsen) -> NVT production",
         "units metal", "atom_style atomic", "boundary p p p",
         f"read_data {data_file}",
         *pairs,
@@ -127,7 +127,7 @@ def write_resume_input(path: str | Path, proto: Protocol, pairs: list[str], rest
     The Langevin noise gets a new seed (LAMMPS restart files do not hold its RNG state), so
     the resumed trajectory is statistically, not bitwise, the uninterrupted one."""
     lines = [
-        "# written by linmr.md_lammps: resume production",
+        "# written by linmr.md.lammps: resume production",
         f"read_restart restart.{restart_step}",
         *pairs,
         "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
@@ -221,7 +221,7 @@ def read_dump(dump_file: str | Path, box: Atoms, elements: list[str]) -> list[At
 
 
 def thermo_table(runs: list[list[dict]], proto: Protocol):
-    """The thermo blocks of :func:`read_thermo` as the protocol log (columns of ``md_protocol.LOG_COLUMNS``)."""
+    """The thermo blocks of :func:`read_thermo` as the protocol log (columns of ``linmr.md.protocol.LOG_COLUMNS``)."""
     import pandas as pd
 
     phases = [p for p, n in (("minimise", proto.min_steps), ("heat", proto.heat_steps), ("npt", proto.npt_steps))

@@ -34,7 +34,8 @@ class SoapSettings:
     @classmethod
     def from_dict(cls, d: dict) -> "SoapSettings":
         d = dict(d)
-        d["species"] = tuple(d.get("species", cls.species))
+        if "species" in d:
+            d["species"] = tuple(d["species"])
         return cls(**d)
 
 
@@ -140,7 +141,7 @@ def settings_from_config(cfg: dict) -> SoapSettings:
         n_max=int(cfg["n_max"]),
         l_max=int(cfg["l_max"]),
         sigma=float(cfg["sigma_A"]),
-        compression=dict(cfg.get("compression", {"mode": "off"})),
+        compression=dict(cfg["compression"]),
     )
 
 

@@ -34,6 +34,20 @@ def unwrap_molecule(positions: np.ndarray, cell: np.ndarray) -> np.ndarray:
     return out
 
 
+def spin_state(atoms: Atoms, charge: int, multiplicity: int | None = None) -> int:
+    """The spin multiplicity of ``atoms`` at net ``charge`` (e), checked against its electron count by
+    pymatgen's ``Molecule``: the lowest one (1 for an even count, 2 for an odd) when ``multiplicity`` is
+    None; a given ``multiplicity`` that the electron count cannot have is refused."""
+    from pymatgen.core import Molecule
+
+    try:
+        mol = Molecule(atoms.get_chemical_symbols(), atoms.positions, charge=charge, spin_multiplicity=multiplicity)
+    except ValueError as exc:
+        raise LinmrError(f"charge {charge} e and multiplicity {multiplicity} do not fit {len(atoms)} atoms "
+                         f"({atoms.get_chemical_formula()}): {exc}") from None
+    return int(mol.spin_multiplicity)
+
+
 def cut_cluster(
     frame: Atoms,
     center: int,
@@ -103,10 +117,10 @@ def cut_cluster(
     if unknown:
         raise LinmrError(f"no formal charge configured for molecule name(s) {sorted(unknown)}")
     charge = sum(charges[n] * k for n, k in counts.items())
-    n_electrons = int(cluster.numbers.sum()) - charge
+    spin = spin_state(cluster, int(charge))
     cluster.info.update(
         charge=int(charge),
-        multiplicity=1 if n_electrons % 2 == 0 else 2,
+        multiplicity=spin,
         center_index=int(center),
         r_cut_A=float(r_cut),
         second_shell_r_cut_A=float(second_shell_r_cut or 0.0),
