@@ -27,6 +27,7 @@ onstart:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/boxes.smk"
+include: "workflow/rules/potential.smk"
 include: "workflow/rules/md.smk"
 include: "workflow/rules/clusters.smk"
 include: "workflow/rules/dft.smk"
@@ -43,4 +44,5 @@ rule all:
         "results/dft/shifts.csv",
         "results/model/metrics.csv",
         expand("results/predictions/{conc}.csv", conc=CONCS),
+        POTENTIAL_REPORT if POTENTIAL_STAGE else [],
     default_target: True

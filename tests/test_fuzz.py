@@ -209,7 +209,13 @@ def test_fuzz_structure_reader(tmp_path):
 
 
 def test_regressions_found_by_fuzzing(tmp_path):
-    """Inputs the fuzzer found crashing with ValueError before the parsers caught them."""
+    """Inputs the fuzzer found crashing with ValueError (or exhausting memory) before the readers caught them."""
+    # a column count of 10**83 in the Properties header: ASE allocated until the machine ran out of memory
+    huge = _box_bytes(tmp_path).replace(b"pos:R:3", b"pos:R:" + b"9" * 84, 1)
+    with pytest.raises(LinmrError, match="Properties header with 9+"):
+        readers.read_frames(_write(tmp_path / "huge.extxyz", huge))
+    with pytest.raises(LinmrError, match="Properties header"):
+        list(readers.iter_frames(_write(tmp_path / "huge.extxyz", huge)))
     with pytest.raises(LinmrError, match="fuzz.out: malformed number"):
         nwchem.parse_output(NWCHEM.decode().replace("89.9000", "8.9.9"), source="fuzz.out")
     long_atom = GAUSSIAN.replace(b"      1  Li   Isotropic", b" " + b"9" * 4400 + b"  Li   Isotropic")

@@ -213,14 +213,24 @@ def resource_keys(schema: dict, section: str) -> set[str]:
 
 
 def result_params(config: dict, section: str, exclude=(), schema: dict | str | Path = SCHEMA) -> dict:
-    """The keys of ``config[section]`` that change a rule's results: resource keys and ``exclude`` left out.
+    """The keys of ``config[section]`` that change a rule's results: resource keys (at any depth) and
+    ``exclude`` left out.
 
     What a rule passes as ``params`` (Snakemake reruns a job when its params change), so that
     editing threads, memory or the device plans no job, and a key of another stage plans none here."""
     if not isinstance(schema, dict):
         schema = _cached_schema(str(schema))
-    drop = resource_keys(schema, section) | set(exclude)
-    return {k: v for k, v in config[section].items() if k not in drop}
+
+    def strip(value, node):
+        node = _node(schema, node)
+        if not isinstance(value, dict) or "properties" not in node:
+            return value
+        props = node["properties"]
+        return {k: strip(v, props.get(k, {})) for k, v in value.items()
+                if not _node(schema, props.get(k, {})).get("x-resource")}
+
+    out = strip(config[section], schema["properties"][section])
+    return {k: v for k, v in out.items() if k not in set(exclude)}
 
 
 _SCHEMAS: dict = {}
@@ -320,8 +330,11 @@ def _check_elements(config: dict) -> None:
 
 def _check_md(config: dict) -> None:
     md = config["md"]
-    if registry.get(md["potential"]).needs_model_file and not md["model_path"]:
+    trained = md["potential"] == "deepmd"  # without md.model_path the campaign trains it (potential section)
+    if registry.get(md["potential"]).needs_model_file and not md["model_path"] and not trained:
         raise LinmrError(f"config key 'md.model_path': md.potential {md['potential']!r} needs a model file (got null)")
+    if trained and not md["model_path"]:
+        _check_potential(config)
     if md["stride"] > md["prod_steps"]:
         raise LinmrError(
             f"config key 'md.stride': {md['stride']} steps is longer than md.prod_steps = {md['prod_steps']}; "
@@ -346,6 +359,40 @@ def _check_md(config: dict) -> None:
             f"config key 'spectra.window_ps': {window} ps is longer than the production run "
             f"({prod_ps:g} ps = md.prod_steps x md.timestep_fs); allowed: (0, {prod_ps:g}] or null"
         )
+
+
+def potential_stage(config: dict) -> bool:
+    """Whether the campaign trains its MD potential (md.potential deepmd and no md.model_path)."""
+    return config["md"]["potential"] == "deepmd" and not config["md"]["model_path"]
+
+
+def _check_potential(config: dict) -> None:
+    pot = config["potential"]
+    n_conc = len(config["concentrations"])
+    if len(pot["n_salt"]) != n_conc:
+        raise LinmrError(
+            f"config key 'potential.n_salt': {len(pot['n_salt'])} training box size(s) for {n_conc} concentrations; "
+            "give one n_salt per entry of 'concentrations', in the same order"
+        )
+    if pot["trust_lo_eV_A"] >= pot["trust_hi_eV_A"]:
+        raise LinmrError(
+            f"config key 'potential.trust_lo_eV_A': {pot['trust_lo_eV_A']} eV/A must be below potential.trust_hi_eV_A "
+            f"= {pot['trust_hi_eV_A']} eV/A"
+        )
+    if pot["teacher"] == "cp2k" and pot["explorer"] == "teacher":
+        raise LinmrError("config key 'potential.explorer': a cp2k teacher cannot drive the first round's MD; "
+                         "choose chgnet or sevennet")
+    if pot["teacher"] in ("mace", "deepmd") and not pot["teacher_model_path"]:
+        raise LinmrError(f"config key 'potential.teacher_model_path': teacher {pot['teacher']!r} needs a model file")
+    if pot["explore_stride"] > pot["explore_steps"]:
+        raise LinmrError(f"config key 'potential.explore_stride': {pot['explore_stride']} steps is longer than "
+                         f"potential.explore_steps = {pot['explore_steps']}; exploration would save no frame")
+    sel = pot["deepmd"]["sel"]
+    if isinstance(sel, list) and len(sel) != len(config["descriptor"]["species"]):
+        raise LinmrError(f"config key 'potential.deepmd.sel': {len(sel)} entries for the "
+                         f"{len(config['descriptor']['species'])} species of descriptor.species (the type map)")
+    if pot["deepmd"]["rcut_smth_A"] >= pot["deepmd"]["rcut_A"]:
+        raise LinmrError("config key 'potential.deepmd.rcut_smth_A' must be below potential.deepmd.rcut_A")
 
 
 def _check_model(config: dict) -> None:

@@ -32,6 +32,28 @@ def check_readable(path: Path, what: str) -> None:
         raise LinmrError(f"{path}: {what} file is empty")
 
 
+MAX_PROPERTY_COLUMNS = 64  # extxyz: columns of one per-atom property; more is a damaged header, not data
+
+
+def check_extxyz_header(path: Path, what: str) -> None:
+    """Refuse an extxyz file whose ``Properties=`` header asks for absurd column counts (``pos:R:10**80``):
+    ASE would try to allocate them. One streaming pass over the bytes, before ASE parses anything."""
+    import re
+
+    pattern = re.compile(rb":[RISL]:(\d{3,})")
+    tail = b""
+    with open(path, "rb") as fh:
+        while True:
+            chunk = fh.read(1 << 22)
+            if not chunk:
+                return
+            for m in pattern.finditer(tail + chunk):
+                if len(m.group(1)) > 6 or int(m.group(1)) > MAX_PROPERTY_COLUMNS:
+                    raise LinmrError(f"{path}: {what} has a Properties header with {m.group(1)[:20].decode()}... "
+                                     f"columns in one property (at most {MAX_PROPERTY_COLUMNS}): a damaged extxyz header")
+            tail = chunk[-32:]
+
+
 def read_frames(
     path: str | Path,
     *,
@@ -53,6 +75,7 @@ def read_frames(
 
     path = Path(path)
     check_readable(path, what)
+    check_extxyz_header(path, what)
     try:
         frames = read(path, index=index, format="extxyz")
     except KeyError as exc:  # ASE's lookup of a symbol that is no element
@@ -90,6 +113,7 @@ def iter_frames(
 
     path = Path(path)
     check_readable(path, what)
+    check_extxyz_header(path, what)
     frames = iread(path, index=":", format="extxyz")
     k = -1
     while True:

@@ -6,7 +6,7 @@
 import math
 from pathlib import Path
 
-from linmr.config import result_params
+from linmr.config import potential_stage, result_params
 from linmr.dft import MEMORY_OVERHEAD_MB
 from linmr.system.composition import conc_label
 
@@ -31,6 +31,8 @@ FIGURES = [
 wildcard_constraints:
     conc=r"[0-9.]+M",
     bundle=r"[0-9]{3}",
+    round=r"[0-9]+",
+    member=r"[0-9]+",
 
 
 # the model that predicts: the active-learning retrained bundle when rounds are configured, else the train rule's
@@ -49,13 +51,30 @@ DFT_LEVEL = result_params(config, "dft", exclude=["level_check"])
 CLUSTER_CUT = {k: config["clusters"][k] for k in ("r_cut_A", "donor_elements", "second_shell_r_cut_A", "skip_frames")}
 
 
+# the MD potential trained in the campaign (workflow/rules/potential.smk): where md.potential is deepmd and no
+# md.model_path is given; its last round's first model drives production, the others record model deviation
+POTENTIAL_STAGE = potential_stage(config)
+POTENTIAL = result_params(config, "potential")
+POTENTIAL_ROUNDS = config["potential"]["rounds"]
+POTENTIAL_N_SALT = dict(zip(CONCS, config["potential"]["n_salt"]))
+# MD settings the exploration shares with production
+MD_DYNAMICS = {k: config["md"][k] for k in ("timestep_fs", "friction_per_fs", "fmax_eV_A")}
+
+
+def potential_models(round_):
+    return [f"results/potential/round_{round_}/model_{m}.pb" for m in range(config["potential"]["ensemble"])]
+
+
 def trajectory(conc):
     return f"results/md/{conc}/production.extxyz"
 
 
 def md_model(wildcards):
-    """A user model file is an input of the md rule: replacing it reruns MD (and what follows). A file not
-    there yet (a plan made before the model exists) is left to the start-up check of a real run."""
+    """The model files of the md rule: the campaign's trained ensemble, or a user model file (an input, so
+    replacing it reruns MD and what follows; a file not there yet is left to the start-up check of a real run)."""
+    if POTENTIAL_STAGE:
+        models = potential_models(POTENTIAL_ROUNDS - 1)
+        return {"model": models[0], "deviation": models[1:]}
     path = config["md"]["model_path"]
     return {"model": path} if path and Path(path).exists() else {}
 
@@ -63,3 +82,6 @@ def md_model(wildcards):
 def experiment(wildcards):
     path = config["spectra"]["experimental_csv"]
     return {"experiment": path} if path else {}
+
+
+POTENTIAL_REPORT = ["results/potential/rounds.csv", "results/potential/accuracy.csv", "results/figures/potential_rounds.png"]

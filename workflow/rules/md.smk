@@ -7,11 +7,13 @@ rule md:
         summary="results/md/{conc}/summary.json",
         log_csv="results/md/{conc}/md_log.csv",
         log_png="results/md/{conc}/md_log.png",
+        deviation="results/md/{conc}/model_deviation.csv",
     log:
         "logs/md/{conc}.log",
     params:
         md=result_params(config, "md"),
         seed=config["seed"],
+        trust_hi_eV_A=config["potential"]["trust_hi_eV_A"] if POTENTIAL_STAGE else None,
         # restart state (checkpoint, partial frames): not a declared output, so Snakemake keeps it
         # when the job fails or is killed, and a rerun resumes from it; removed when the run completes
         work_dir=lambda wc: f"results/md/{wc.conc}/restart",

