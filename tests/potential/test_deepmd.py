@@ -13,7 +13,7 @@ from ase.io import read
 
 from linmr import config
 
-from .conftest import PROTO, ROOT, _lmp_available
+from .conftest import ROOT, _lmp_available
 
 pytest.importorskip("deepmd", reason="deepmd-kit not installed")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not _lmp_available(), reason="LAMMPS not installed")]

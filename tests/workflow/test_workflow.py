@@ -103,7 +103,7 @@ def _planned(proj: Path, **changes) -> set[str]:
             cfg[section].update(value)
         else:
             cfg[section] = value
-    (proj / "changed.yaml").write_text(yaml.safe_dump(cfg))
+    (proj / "changed.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))  # the same key order as the run
     out = subprocess.run(SNAKEMAKE + ["-n", "--configfile", "changed.yaml", "--quiet", "rules"], cwd=proj,
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]

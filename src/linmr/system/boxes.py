@@ -99,12 +99,57 @@ def pack(
 
 
 def min_intermolecular_distance(atoms: Atoms) -> float:
-    """Smallest distance (Å, minimum image) between atoms of different molecules."""
-    d = atoms.get_all_distances(mic=True)
+    """Smallest distance (Å, minimum image) between atoms of different molecules.
+
+    Each atom's nearest neighbours are found with a periodic k-d tree, as many as the largest molecule has
+    atoms (plus one), so the nearest atom of another molecule is always among them; a skewed cell falls back
+    to ASE's dense distance matrix."""
+    from scipy.spatial import cKDTree
+
+    from ..geometry import is_orthogonal
+
     mol = atoms.get_array("mol_id")
-    same = mol[:, None] == mol[None, :]
-    d[same] = np.inf
-    return float(d.min())
+    cell = atoms.cell.array
+    if not (atoms.pbc.all() and is_orthogonal(cell)):
+        d = atoms.get_all_distances(mic=True)
+        d[mol[:, None] == mol[None, :]] = np.inf
+        return float(d.min())
+    box = np.diag(cell).copy()
+    pos = np.mod(atoms.positions, box)
+    pos[pos >= box] = 0.0
+    k = min(len(atoms), int(np.bincount(mol).max()) + 1)
+    dist, idx = cKDTree(pos, boxsize=box).query(pos, k=k)
+    dist = np.where(mol[idx] == mol[:, None], np.inf, dist)
+    return float(dist.min())
+
+
+def _site_distances(cand, positions, cell, cations, donor_idx, r_count):
+    """For each candidate site: the distance (Å, minimum image) to the nearest atom and to the nearest cation
+    (inf without cations), and the number of donor atoms within ``r_count`` Å. Periodic k-d trees keep
+    this linear in the box size (a dense distance matrix of a 4,500-atom box would need tens of GB); a
+    skewed cell falls back to the dense minimum-image matrix."""
+    from scipy.spatial import cKDTree
+
+    from ..geometry import is_orthogonal
+
+    if not is_orthogonal(cell):
+        d = np.linalg.norm(minimum_image(cand[:, None, :] - positions[None, :, :], cell), axis=-1)
+        d_cat = d[:, cations].min(axis=1) if len(cations) else np.full(len(cand), np.inf)
+        return d.min(axis=1), d_cat, (d[:, donor_idx] <= r_count).sum(axis=1)
+    box = np.diag(cell).copy()
+
+    def wrapped(x):
+        x = np.mod(x, box)
+        x[x >= box] = 0.0
+        return x
+
+    c = wrapped(np.array(cand, float))
+    d_min = cKDTree(wrapped(positions.copy()), boxsize=box).query(c, k=1)[0]
+    d_cat = (cKDTree(wrapped(positions[cations].copy()), boxsize=box).query(c, k=1)[0] if len(cations)
+             else np.full(len(cand), np.inf))
+    n_donors = cKDTree(wrapped(positions[donor_idx].copy()), boxsize=box).query_ball_point(c, r_count,
+                                                                                           return_length=True)
+    return d_min, d_cat, np.asarray(n_donors)
 
 
 def insert_cations(
@@ -140,16 +185,16 @@ def insert_cations(
         dirs = rng.normal(size=(len(donor_idx), n_directions, 3))
         dirs /= np.linalg.norm(dirs, axis=-1, keepdims=True)
         cand = (out.positions[donor_idx][:, None, :] + r_donor * dirs).reshape(-1, 3)
-        d = np.linalg.norm(minimum_image(cand[:, None, :] - out.positions[None, :, :], cell), axis=-1)
-        ok = d.min(axis=1) >= min(min_dist, r_donor) - 1e-9
         cations = np.flatnonzero(sym == symbol)
+        d_min, d_cation, n_donors = _site_distances(cand, out.positions, cell, cations, donor_idx, r_donor + 0.5)
+        ok = d_min >= min(min_dist, r_donor) - 1e-9
         if len(cations):
-            ok &= d[:, cations].min(axis=1) >= min_cation_dist
+            ok &= d_cation >= min_cation_dist
         if not ok.any():
             raise LinmrError(f"no site found to insert {symbol} #{k + 1} at {r_donor} Å from a donor")
-        score = (d[:, donor_idx] <= r_donor + 0.5).sum(axis=1) + rng.uniform(0, 0.1, len(cand))
+        score = n_donors + rng.uniform(0, 0.1, len(cand))
         # prefer more donors, then the roomiest site
-        score = score + 0.2 * np.clip(d.min(axis=1) - min_dist, 0, 1)
+        score = score + 0.2 * np.clip(d_min - min_dist, 0, 1)
         best = int(np.argmax(np.where(ok, score, -np.inf)))
         ion = Atoms(symbol, positions=[cand[best]])
         ion.set_array("mol_id", np.array([next_id]))
