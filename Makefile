@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 CORES ?= 2
 
-.PHONY: setup demo test dryrun-paper report figures clean
+.PHONY: setup demo test dryrun-paper report figures clean slurm-profile slurm-resources config-reference
 
 $(BIN)/snakemake: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,20 @@ figures: setup
 
 report: setup
 	$(BIN)/snakemake --cores 1 --report report.html
+
+# the one set-up step of a SLURM user: `snakemake --profile slurm` finds profiles/slurm under its name
+SNAKEMAKE_PROFILES ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/snakemake
+slurm-profile:
+	mkdir -p $(SNAKEMAKE_PROFILES)
+	ln -sfn $(abspath profiles/slurm) $(SNAKEMAKE_PROFILES)/slurm
+	@echo "profile installed: $(SNAKEMAKE_PROFILES)/slurm -> $(abspath profiles/slurm); now: snakemake --profile slurm"
+
+# suggested runtime/mem_mb per rule for profiles/slurm from the benchmark records of a finished run
+slurm-resources: setup
+	$(BIN)/python -m linmr.sizing results/benchmarks
+
+config-reference: setup
+	$(BIN)/python -m linmr.config > config/README.md
 
 clean:
 	rm -rf results logs .snakemake report.html

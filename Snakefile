@@ -1,4 +1,5 @@
 # LiFSI/DME dynamic 7Li NMR campaign: boxes -> MLMD -> clusters -> DFT NMR -> SOAP+NN -> spectra.
+import os
 from pathlib import Path
 
 from snakemake.utils import min_version
@@ -6,6 +7,11 @@ from snakemake.utils import min_version
 from linmr.config import check_runtime, prepare
 
 min_version("9.0")
+
+# every job imports the linmr package of this checkout, also inside the per-rule conda environments (envs/),
+# which therefore name no path of the repository
+_src = str(Path(workflow.basedir) / "src")
+os.environ["PYTHONPATH"] = os.pathsep.join([_src] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != _src])
 
 
 # the embedded default, unless the command line names config files: then those alone (plus the schema's
@@ -23,6 +29,13 @@ prepare(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 onstart:
     # real runs only (not -n): the DFT executable must be on PATH where jobs run on this machine
     check_runtime(config, local=workflow.local_exec)
+
+
+wildcard_constraints:
+    conc=r"[0-9.]+M",
+    bundle=r"[0-9]{3}",
+    round=r"[0-9]+",
+    member=r"[0-9]+",
 
 
 include: "workflow/rules/common.smk"

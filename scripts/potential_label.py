@@ -1,9 +1,10 @@
 """Rule potential_label: the teacher's energies, forces and stresses of the selected frames
 (linmr.potential.label); a frame the teacher fails on is recorded and left out."""
-from linmr import fileio, potential
+from linmr import fileio, potential, requirements
 from linmr.logs import job_device, rule_log
 
 with rule_log(snakemake) as smk:
+    requirements.check(requirements.potential_needs(smk.config, job="label"), "this job's node")
     frames = potential.read_labels([smk.input.selected])
     labelled, table = potential.label(frames, smk.params.potential, smk.params.work_dir, int(smk.wildcards.round),
                                       nproc=smk.threads, device=job_device(smk))

@@ -1,11 +1,12 @@
 """Rule md: minimise -> NVT heat -> NPT density -> NVT production (linmr.md.simulate)."""
 import json
 
-from linmr import fileio, md
+from linmr import fileio, md, requirements
 from linmr.logs import job_device, rule_log
 from linmr.provenance import footer
 
 with rule_log(snakemake) as smk:
+    requirements.check(requirements.md_needs(smk.config), "this MD job's node")
     p = smk.params
     summary = md.simulate(
         smk.input.box, p.md, seed=p.seed, concentration=smk.wildcards.conc, traj_path=smk.output.traj,

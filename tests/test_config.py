@@ -310,3 +310,43 @@ def test_nested_command_line_override_of_a_number_plans(tmp_path):
     proj = _project(tmp_path)
     out = _snakemake(proj, RAW, "-n", "--quiet", "rules", "--config", "md={prod_steps: 48, stride: 4}")
     assert out.returncode == 0, (out.stdout + out.stderr)[-2000:]
+
+
+# ------------------------------------------------------------------ what each engine needs, and where
+
+def _fake_lmp(tmp_path, knows_deepmd: bool) -> str:
+    """An executable standing in for lmp: answers the pair_style probe as a build with or without DeePMD does."""
+    exe = tmp_path / ("lmp_dp" if knows_deepmd else "lmp_plain")
+    msg = ("ERROR on proc 0: DeePMD-kit C API Error: DeePMD-kit Error: Failed to open file: /nonexistent/linmr-probe.pb"
+           if knows_deepmd else "ERROR: Unrecognized pair style 'deepmd' (src/force.cpp:275)")
+    exe.write_text(f"#!/bin/sh\necho '{msg}'\nexit 1\n")
+    exe.chmod(0o755)
+    return str(exe)
+
+
+def test_lammps_engine_needs_lmp_with_pair_style_deepmd_not_the_python_package(tmp_path):
+    cfg = prepare(yaml.safe_load((ROOT / "config/paper.yaml").read_text()), SCHEMA)
+    model = tmp_path / "model.pb"
+    model.write_bytes(b"graph")
+    cfg["md"]["model_path"] = str(model)  # a user model: the potential stage is skipped
+    cfg["dft"]["backend"] = "pyscf"
+    no_deepmd = lambda name: None if name.split(".")[0] == "deepmd" else object()  # noqa: E731
+    cfg["md"]["lammps_executable"] = _fake_lmp(tmp_path, knows_deepmd=True)
+    check_runtime(cfg, local=True, find_spec=no_deepmd)  # a local run: lmp with pair_style deepmd is enough
+    cfg["md"]["lammps_executable"] = _fake_lmp(tmp_path, knows_deepmd=False)
+    with pytest.raises(LinmrError, match=r"md\.potential.*pair_style deepmd.*no pair_style deepmd"):
+        check_runtime(cfg, local=True, find_spec=no_deepmd)
+    # on a cluster the login node is asked for nothing the MD node needs
+    check_runtime(cfg, local=False, which=_no_exe, find_spec=no_deepmd)
+
+
+def test_potential_stage_needs_deepmd_and_the_teacher_where_its_jobs_run(tmp_path):
+    from linmr import requirements
+
+    cfg = prepare(yaml.safe_load((ROOT / "config/paper.yaml").read_text()), SCHEMA)
+    cfg["md"]["lammps_executable"] = _fake_lmp(tmp_path, knows_deepmd=True)
+    needs = {n.what for n in requirements.potential_needs(cfg)}
+    assert {"CP2K", "deepmd-kit (dp, Python API) to train the student", "the MLIP package of 'chgnet'"} <= needs
+    with pytest.raises(LinmrError, match=r"potential\.cp2k\.executable.*CP2K.*cp2k\.psmp"):
+        requirements.check(requirements.potential_needs(cfg, which=lambda n: None if "cp2k" in n else shutil.which(n)),
+                           "this node")

@@ -363,7 +363,7 @@ def _check_md(config: dict) -> None:
 
 def potential_stage(config: dict) -> bool:
     """Whether the campaign trains its MD potential (md.potential deepmd and no md.model_path)."""
-    return config["md"]["potential"] == "deepmd" and not config["md"]["model_path"]
+    return registry.trained_in_campaign(config["md"])
 
 
 def _check_potential(config: dict) -> None:
@@ -467,33 +467,31 @@ def _check_concentrations(config: dict) -> None:
             )
 
 
-def check_runtime(config: dict, local: bool = True, which=shutil.which) -> None:
+def check_runtime(config: dict, local: bool = True, which=shutil.which, find_spec=None) -> None:
     """Checks that need the executor in use (Snakefile ``onstart:``, real runs only, before any job).
 
-    The DFT backend must be one this version implements and, for a run on this machine
-    (``local``), its executable must be on PATH. On a cluster profile (jobs run elsewhere)
-    the executable is checked by the job itself on the compute node. A user model file
-    (``md.model_path``) must exist when jobs run here.
-    """
-    from importlib.util import find_spec
+    Always: the DFT backend is one this version implements, and a user model file (``md.model_path``, on the
+    shared file system) exists. Where the jobs run on this machine (``local``), also everything the chosen
+    engines need here (:mod:`linmr.requirements`: executables, LAMMPS pair styles, Python packages). On a
+    cluster profile each job checks its own needs on its node, so the login node is asked for nothing an engine
+    needs only where the jobs run."""
+    from importlib.util import find_spec as _fs
 
+    from . import requirements
     from .dft import get_backend, require_dft_executable
 
-    backend = config["dft"]["backend"]
     try:
-        get_backend(backend)
+        get_backend(config["dft"]["backend"])
     except LinmrError as exc:
         raise LinmrError(f"config key 'dft.backend': {exc}") from None
-    if local:
-        require_dft_executable(config["dft"], which=which)
-    entry = registry.get(config["md"]["potential"])
-    if find_spec(entry.module) is None:
-        raise LinmrError(
-            f"config key 'md.potential': {entry.name!r} needs the Python package {entry.distribution!r}"
-        )
     path = config["md"]["model_path"]  # on the shared file system: checked for cluster runs too
     if path and not Path(path).is_file():
         raise LinmrError(f"config key 'md.model_path': file {path!r} does not exist")
+    if local:
+        require_dft_executable(config["dft"], which=which)
+        fs = find_spec or _fs
+        needs = requirements.md_needs(config, which, fs) + requirements.potential_needs(config, which, fs)
+        requirements.check(needs, "this machine (the jobs run here)")
 
 
 # ----------------------------------------------------------------------------------------- key reference

@@ -65,6 +65,18 @@ def rule_log(smk, threads: bool = True):
         provenance.write_sidecars(smk.output, smk.config, rule=smk.rule)
 
 
-def job_device(smk) -> str:
-    """``cuda`` where the job holds a GPU (``resources: gpu``, the one GPU request of a rule), else ``cpu``."""
-    return "cuda" if int(smk.resources.get("gpu", 0) or 0) > 0 else "cpu"
+def job_device(smk, log=print) -> str:
+    """``cuda`` where the job holds a GPU (``resources: gpu``, the one GPU request of a rule) and torch sees one,
+    else ``cpu``; a requested GPU that torch cannot see is said in the log (a GPU partition without a usable
+    GPU, as on the test cluster, or a CPU build of torch)."""
+    if int(smk.resources.get("gpu", 0) or 0) <= 0:
+        return "cpu"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return "cuda"
+    except ImportError:
+        pass
+    log("WARNING: the job holds a GPU (resources: gpu) but torch sees none; running on the CPU")
+    return "cpu"

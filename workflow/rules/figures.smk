@@ -26,6 +26,8 @@ rule figures:
         classes="results/tables/solvation_classes.csv",
         motifs="results/tables/solvation_motifs.csv",
         rdf_table="results/tables/rdf.csv",
+    benchmark:
+        "results/benchmarks/figures/job.tsv"
     log:
         "logs/figures.log",
     params:
@@ -33,5 +35,7 @@ rule figures:
         species=SPECIES,
         spectra=result_params(config, "spectra"),
         solvation={k: config["solvation"][k] for k in ("rdf_r_max_A", "rdf_bin_A")},
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/make_figures.py"

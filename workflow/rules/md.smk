@@ -8,6 +8,8 @@ rule md:
         log_csv="results/md/{conc}/md_log.csv",
         log_png="results/md/{conc}/md_log.png",
         deviation="results/md/{conc}/model_deviation.csv",
+    benchmark:
+        "results/benchmarks/md/{conc}.tsv"
     log:
         "logs/md/{conc}.log",
     params:
@@ -21,5 +23,7 @@ rule md:
     threads: config["md"]["threads"]
     resources:
         gpu=GPU,
+    conda:
+        "../../envs/md.yaml"
     script:
         "../../scripts/run_md.py"

@@ -9,6 +9,8 @@ rule train:
         cv="results/model/cv_predictions.csv",
         parity=report("results/figures/parity.png", caption="../report/parity.rst", category="Model"),
         learning_curve="results/model/learning_curve.csv",
+    benchmark:
+        "results/benchmarks/train/job.tsv"
     log:
         "logs/model/train.log",
     params:
@@ -18,6 +20,8 @@ rule train:
     threads: 2
     resources:
         gpu=GPU,
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/train_model.py"
 
@@ -36,6 +40,8 @@ rule active_learning:
         workdir=directory("results/model/active_learning/dft"),
         bundle=directory("results/model/active_learning/bundle"),
         figure=report("results/figures/learning_curve.png", caption="../report/learning_curve.rst", category="Model"),
+    benchmark:
+        "results/benchmarks/active_learning/job.tsv"
     log:
         "logs/model/active_learning.log",
     params:
@@ -48,5 +54,7 @@ rule active_learning:
     threads: config["dft"]["threads"]
     resources:
         mem_mb=DFT_MEM_MB,
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/active_learning.py"

@@ -8,6 +8,8 @@ rule potential_box:
     output:
         box="results/potential/boxes/{conc}.extxyz",
         meta="results/potential/boxes/{conc}.json",
+    benchmark:
+        "results/benchmarks/potential_box/{conc}.tsv"
     log:
         "logs/potential/boxes/{conc}.log",
     params:
@@ -16,6 +18,8 @@ rule potential_box:
         tolerance_A=config["box"]["tolerance_A"],
         seed=config["seed"],
     threads: 1
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/build_box.py"
 
@@ -25,6 +29,8 @@ rule potential_explore_teacher:
         box="results/potential/boxes/{conc}.extxyz",
     output:
         frames="results/potential/round_0/explore_{conc}.extxyz",
+    benchmark:
+        "results/benchmarks/potential_explore_teacher/{conc}.tsv"
     log:
         "logs/potential/round_0/explore_{conc}.log",
     params:
@@ -34,6 +40,8 @@ rule potential_explore_teacher:
     threads: config["potential"]["threads"]
     resources:
         gpu=GPU,
+    conda:
+        "../../envs/md.yaml"
     script:
         "../../scripts/potential_explore_teacher.py"
 
@@ -45,6 +53,8 @@ rule potential_explore:
     output:
         frames="results/potential/round_{round}/explore_{conc}.extxyz",
         deviation="results/potential/round_{round}/deviation_{conc}.csv",
+    benchmark:
+        "results/benchmarks/potential_explore/{round}_{conc}.tsv"
     log:
         "logs/potential/round_{round}/explore_{conc}.log",
     params:
@@ -57,6 +67,8 @@ rule potential_explore:
     threads: config["potential"]["threads"]
     resources:
         gpu=GPU,
+    conda:
+        "../../envs/md.yaml"
     script:
         "../../scripts/potential_explore_student.py"
 
@@ -67,11 +79,15 @@ rule potential_select:
     output:
         selected=expand("results/potential/round_{{round}}/selected_{conc}.extxyz", conc=CONCS),
         table="results/potential/round_{round}/selection.csv",
+    benchmark:
+        "results/benchmarks/potential_select/{round}.tsv"
     log:
         "logs/potential/round_{round}/select.log",
     params:
         potential=POTENTIAL,
         concs=list(CONCS),
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/potential_select.py"
 
@@ -82,6 +98,8 @@ rule potential_label:
     output:
         labels="results/potential/round_{round}/labels_{conc}.extxyz",
         table="results/potential/round_{round}/labels_{conc}.csv",
+    benchmark:
+        "results/benchmarks/potential_label/{round}_{conc}.tsv"
     log:
         "logs/potential/round_{round}/label_{conc}.log",
     params:
@@ -90,6 +108,8 @@ rule potential_label:
     threads: config["potential"]["threads"]
     resources:
         gpu=GPU if config["potential"]["teacher"] != "cp2k" else 0,
+    conda:
+        "../../envs/md.yaml"
     script:
         "../../scripts/potential_label.py"
 
@@ -102,6 +122,8 @@ rule potential_train:
         previous=lambda w: [f"results/potential/round_{int(w.round) - 1}/model_{w.member}.pb"] if int(w.round) else [],
     output:
         model="results/potential/round_{round}/model_{member}.pb",
+    benchmark:
+        "results/benchmarks/potential_train/{round}_{member}.tsv"
     log:
         "logs/potential/round_{round}/train_{member}.log",
     params:
@@ -111,6 +133,8 @@ rule potential_train:
     threads: config["potential"]["threads"]
     resources:
         gpu=GPU,
+    conda:
+        "../../envs/md.yaml"
     script:
         "../../scripts/potential_train.py"
 
@@ -129,6 +153,8 @@ rule potential_report:
         structure="results/potential/structure.csv",
         figure=report("results/figures/potential_rounds.png", caption="../report/potential.rst", category="Potential"),
         rdf=report("results/figures/potential_rdf.png", caption="../report/potential.rst", category="Potential"),
+    benchmark:
+        "results/benchmarks/potential_report/job.tsv"
     log:
         "logs/potential/report.log",
     params:
@@ -141,5 +167,7 @@ rule potential_report:
     threads: config["potential"]["threads"]
     resources:
         gpu=GPU,
+    conda:
+        "../../envs/md.yaml"
     script:
         "../../scripts/potential_report.py"

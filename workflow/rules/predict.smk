@@ -4,6 +4,8 @@ rule predict:
         traj="results/md/{conc}/production.extxyz",
     output:
         "results/predictions/{conc}.csv",
+    benchmark:
+        "results/benchmarks/predict/{conc}.tsv"
     log:
         "logs/predict/{conc}.log",
     params:
@@ -12,5 +14,7 @@ rule predict:
     threads: 1
     resources:
         gpu=GPU,
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/predict.py"

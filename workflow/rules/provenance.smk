@@ -14,7 +14,11 @@ rule provenance:
     output:
         html=report("results/provenance.html", caption="../report/provenance.rst", category="Provenance"),
         json="results/provenance.json",
+    benchmark:
+        "results/benchmarks/provenance/job.tsv"
     log:
         "logs/provenance.log",
+    conda:
+        "../../envs/linmr.yaml"
     script:
         "../../scripts/provenance_report.py"

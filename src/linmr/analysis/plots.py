@@ -14,6 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..fileio import atomic_path  # noqa: E402
+
 plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "figure.dpi": 150, "savefig.bbox": "tight"})
 
 
@@ -23,9 +25,8 @@ def _save(fig, path: str | Path, footer: str | None = None) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for target in (path, path.with_suffix(".pdf")):  # temp name then rename: no half-written figure
-        tmp = target.with_name(f".{target.name}.tmp")
-        fig.savefig(tmp, format=target.suffix.lstrip("."))
-        tmp.replace(target)
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format=target.suffix.lstrip("."))
     plt.close(fig)
 
 

@@ -32,6 +32,11 @@ REGISTRY = {
 }
 
 
+def trained_in_campaign(md: dict) -> bool:
+    """Whether the campaign trains its MD potential (the config's ``md``: potential deepmd, no model_path)."""
+    return md["potential"] == "deepmd" and not md["model_path"]
+
+
 def get(name: str) -> MLIP:
     try:
         return REGISTRY[name]
