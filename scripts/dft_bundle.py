@@ -5,4 +5,4 @@ from linmr.logs import rule_log
 
 with rule_log(snakemake) as smk:
     run_bundle_file(smk.input.bundle, smk.params.dft, smk.output[0], program_memory_mb(smk.resources.mem_mb),
-                    nproc=smk.threads)
+                    nproc=smk.threads, charges=smk.params.charges)

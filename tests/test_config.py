@@ -101,6 +101,29 @@ CASES = [
     ("mace-no-model", _set(["md", "potential"], "mace"), ["md.model_path", "'mace'"]),
     ("giao-df", _set(["dft", "density_fit"], False), ["dft.giao_density_fit", "dft.density_fit: true"]),
     ("no-reference", _set(["dft", "reference"], {"name": None, "sigma_ref_ppm": None}), ["dft.reference"]),
+    # chemistry from the SMILES: a declared charge that disagrees is refused
+    ("anion-charge", _set(["species", "anion", "charge"], -2), ["species.anion.charge", "-2 e", "formal charge -1 e"]),
+    ("solvent-charge", _set(["species", "solvent", "charge"], 1), ["species.solvent.charge", "formal charge 0 e"]),
+    ("anion-smiles-neutral", _many(_set(["species", "anion", "smiles"], "FS(=O)(=O)NS(F)(=O)=O"),
+                                   _pop(["species", "anion", "charge"])), ["species.anion.smiles", "must be negative"]),
+    ("radical", _many(_set(["species", "solvent", "smiles"], "C[CH2]"), _pop(["species", "solvent", "charge"])),
+     ["species.solvent.smiles", "radical"]),
+    # errors that used to arrive hours late, inside a job
+    ("second-shell-inside-first", _set(["clusters", "second_shell_r_cut_A"], 2.0),
+     ["clusters.second_shell_r_cut_A", "must exceed clusters.r_cut_A = 2.6"]),
+    ("second-shell-beyond-half-box", _set(["clusters", "second_shell_r_cut_A"], 7.0),
+     ["concentrations[0].n_salt", "clusters.second_shell_r_cut_A = 7.0", "half the box edge"]),
+    ("unknown-reference", _set(["dft", "reference"], {"name": "LiCl", "sigma_ref_ppm": None}),
+     ["dft.reference.name", "'LiCl'", "Li(H2O)4+"]),
+    ("missing-experimental-csv", _set(["spectra", "experimental_csv"], "no/such/file.csv"),
+     ["spectra.experimental_csv", "does not exist"]),
+    ("level-check-basis-newline", _set(["dft", "level_check"], {"n_clusters": 4, "basis": {"default": "6-31G*\n"}}),
+     ["dft.level_check.basis.default", "not allowed in an external program's input"]),
+    ("level-check-basis-injection", _set(["dft", "level_check"], {"n_clusters": 4, "basis": {"default": "def2-SVP\n! Opt"}}),
+     ["dft.level_check.basis"]),
+    ("method-newline", _set(["dft", "method"], "PBE\n"), ["dft.method", "external program"]),
+    ("level-check-one", _set(["dft", "level_check"], {"n_clusters": 1, "basis": {"default": "6-31G*"}}),
+     ["dft.level_check.n_clusters"]),
 ]
 
 
@@ -119,6 +142,28 @@ def test_malformed_config_is_refused_with_key_and_allowed_values(case):
     msg = str(err.value)
     for part in expected:
         assert part in msg, f"{part!r} not in: {msg}"
+
+
+def test_charges_come_from_the_smiles():
+    cfg = copy.deepcopy(RAW)
+    for role in ("cation", "anion", "solvent"):
+        cfg["species"][role].pop("charge")
+    out = prepare(cfg, SCHEMA)
+    assert [out["species"][r]["charge"] for r in ("cation", "anion", "solvent")] == [1, -1, 0]
+
+
+def test_experimental_csv_is_checked_before_planning(tmp_path):
+    bad = tmp_path / "exp.csv"
+    bad.write_text("conc,shift\n1,0.1\n")
+    cfg = copy.deepcopy(RAW)
+    cfg.setdefault("spectra", {})["experimental_csv"] = str(bad)
+    with pytest.raises(LinmrError, match="lacks column"):
+        prepare(cfg, SCHEMA)
+    bad.write_text("concentration_mol_L,delta_ppm\n1,abc\n")
+    with pytest.raises(LinmrError, match="not numbers"):
+        prepare(copy.deepcopy(cfg), SCHEMA)
+    bad.write_text("concentration_mol_L,delta_ppm,source\n1,-0.2,lit\n")
+    prepare(copy.deepcopy(cfg), SCHEMA)
 
 
 def test_at_least_twenty_cases():
@@ -188,7 +233,7 @@ def test_runtime_model_file_missing(tmp_path):
 
 # the real entry: snakemake itself, in a throwaway copy of the project
 def _project(tmp_path: Path) -> Path:
-    for name in ("Snakefile", "workflow", "scripts", "config", "profiles"):
+    for name in ("Snakefile", "workflow", "scripts", "config", "profiles", "envs"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
     return tmp_path

@@ -123,6 +123,9 @@ def test_yaml_configs_need_no_unsafe_tags():
         (["dft", "method"], "PBE\ntask shell 'touch x'"),
         (["dft", "basis", "Li"], "6-31G* `touch x`"),
         (["descriptor", "species"], ["Li", "C", "H", "O", "N", "S", "F", "$(id)"]),
+        (["dft", "reference", "name"], "$(touch x)"),  # only names the code knows
+        (["dft", "level_check"], {"n_clusters": 4, "basis": {"default": "6-31G*\n! Opt"}}),
+        (["md", "lammps_executable"], "lmp; touch x"),
     ],
 )
 def test_strings_that_reach_files_or_programs_are_restricted(key, value):
@@ -140,7 +143,7 @@ def test_strings_that_reach_files_or_programs_are_restricted(key, value):
 def test_shell_metacharacters_in_config_and_file_names_run_nothing(tmp_path):
     """A real run of the box job with metacharacters in every free-text config value and in the config
     file's name: the job succeeds, the strings land verbatim, and no command they hold ever runs."""
-    for name in ("Snakefile", "workflow", "scripts", "config", "profiles"):
+    for name in ("Snakefile", "workflow", "scripts", "config", "profiles", "envs"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
     pwned = tmp_path / "pwned"
@@ -150,7 +153,6 @@ def test_shell_metacharacters_in_config_and_file_names_run_nothing(tmp_path):
     cfg = copy.deepcopy(GOOD)
     cfg["run_name"] = evil[:100]
     cfg["density_source"] = evil
-    cfg["dft"]["reference"]["name"] = evil
     cfg_name = f"cfg $(touch {pwned.name}); `touch {pwned.name}`.yaml"
     (tmp_path / cfg_name).write_text(yaml.safe_dump(cfg))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))

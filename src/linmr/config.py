@@ -129,8 +129,48 @@ def prepare(config: dict, schema: dict | str | Path = SCHEMA) -> dict:
         raise LinmrError(f"config must be a mapping of keys to values, got {type(config).__name__}")
     coerce(config, schema)
     fill_defaults(config, schema)
-    validate_config(config, schema)
+    validate_schema(config, schema)
+    derive_charges(config)
+    check_config(config)
     return config
+
+
+def smiles_chemistry(smiles: str) -> tuple[int, int]:
+    """Formal charge (e) and spin multiplicity (1 + radical electrons) of ``smiles`` as RDKit reads it."""
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        raise LinmrError(f"RDKit cannot parse SMILES {smiles!r}")
+    charge = sum(a.GetFormalCharge() for a in mol.GetAtoms())
+    radicals = sum(a.GetNumRadicalElectrons() for a in mol.GetAtoms())
+    return int(charge), int(radicals) + 1
+
+
+def derive_charges(config: dict) -> None:
+    """Each species' charge comes from its SMILES: filled where the config omits it, refused where a declared
+    value disagrees (a wrong charge would give every cluster a wrong net charge and multiplicity). Open-shell
+    species are refused: the NMR backends compute closed-shell clusters only."""
+    for role in ("cation", "anion", "solvent"):
+        sp = config["species"][role]
+        try:
+            charge, mult = smiles_chemistry(sp["smiles"])
+        except LinmrError as exc:
+            raise LinmrError(f"config key 'species.{role}.smiles': {exc}") from None
+        if mult != 1:
+            raise LinmrError(f"config key 'species.{role}.smiles': {sp['smiles']!r} has {mult - 1} radical "
+                             "electron(s); only closed-shell species are supported")
+        if sp.get("charge") is None:
+            sp["charge"] = charge
+        elif int(sp["charge"]) != charge:
+            raise LinmrError(f"config key 'species.{role}.charge': {sp['charge']} e disagrees with the formal charge "
+                             f"{charge} e of its SMILES {sp['smiles']!r}; fix the SMILES or drop the charge key "
+                             "(it is derived from the SMILES)")
+        expected = {"cation": lambda q: q > 0, "anion": lambda q: q < 0, "solvent": lambda q: q == 0}[role]
+        if not expected(charge):
+            raise LinmrError(f"config key 'species.{role}.smiles': a {role} with formal charge {charge} e "
+                             f"({sp['smiles']!r}); the {role} must be "
+                             + {"cation": "positive", "anion": "negative", "solvent": "neutral"}[role])
 
 
 def _node(schema: dict, node: dict) -> dict:
@@ -258,8 +298,10 @@ def validate_schema(config: dict, schema: dict | str | Path = SCHEMA) -> None:
 
 
 def validate_config(config: dict, schema: dict | str | Path = SCHEMA) -> None:
-    """Schema, then cross-field checks (on a config whose defaults are filled: see :func:`prepare`)."""
+    """Schema, charges from SMILES, then cross-field checks (on a config whose defaults are filled: see
+    :func:`prepare`)."""
     validate_schema(config, schema)
+    derive_charges(config)
     check_config(config)
 
 
@@ -302,6 +344,91 @@ def check_config(config: dict) -> None:
     _check_md(config)
     _check_model(config)
     _check_concentrations(config)
+    _check_clusters(config)
+    _check_names_and_files(config)
+    _check_program_strings(config)
+
+
+# what reaches an external program's input (ORCA/Gaussian/NWChem/CP2K/LAMMPS), matched whole (re.fullmatch:
+# a JSON-schema pattern's `$` would let a trailing newline through)
+_PROGRAM_STRINGS = {
+    "dft.method": r"[A-Za-z0-9()+_-]+",
+    "dft.basis": r"[A-Za-z0-9*+(),._-]+",
+    "dft.level_check.basis": r"[A-Za-z0-9*+(),._-]+",
+    "potential.cp2k.functional": r"[A-Za-z0-9_-]+",
+    "potential.cp2k.basis": r"[A-Za-z0-9-]+",
+    "potential.cp2k.executable": r"[A-Za-z0-9_./-]+",
+    "md.lammps_executable": r"[A-Za-z0-9_./-]+",
+}
+
+
+def _get(config: dict, dotted: str):
+    node = config
+    for k in dotted.split("."):
+        if not isinstance(node, dict) or k not in node:
+            return None
+        node = node[k]
+    return node
+
+
+def _check_program_strings(config: dict) -> None:
+    import re
+
+    for key, pattern in _PROGRAM_STRINGS.items():
+        value = _get(config, key)
+        values = value.items() if isinstance(value, dict) else [(None, value)]
+        for sub, v in values:
+            if v is None:
+                continue
+            if not isinstance(v, str) or not re.fullmatch(pattern, v):
+                where = f"{key}.{sub}" if sub else key
+                raise LinmrError(f"config key {where!r}: {v!r} is not allowed in an external program's input; "
+                                 f"allowed characters: {pattern[1:-2]}")
+
+
+def _check_clusters(config: dict) -> None:
+    cl = config["clusters"]
+    second = cl["second_shell_r_cut_A"]
+    if second is not None and second <= cl["r_cut_A"]:
+        raise LinmrError(f"config key 'clusters.second_shell_r_cut_A': {second} A must exceed clusters.r_cut_A = "
+                         f"{cl['r_cut_A']} A (the second shell lies beyond the first); or null")
+    lc = config["dft"]["level_check"]
+    if lc["n_clusters"] < 2:
+        raise LinmrError("config key 'dft.level_check.n_clusters': relative shifts need at least 2 clusters")
+
+
+def _check_names_and_files(config: dict) -> None:
+    from .dft.reference import REFERENCES
+
+    ref = config["dft"]["reference"]
+    if ref["sigma_ref_ppm"] is None and ref["name"] not in REFERENCES:
+        raise LinmrError(f"config key 'dft.reference.name': unknown 7Li reference {ref['name']!r}; choose one of "
+                         f"{sorted(REFERENCES)} or give dft.reference.sigma_ref_ppm")
+    csv_path = config["spectra"]["experimental_csv"]
+    if csv_path is not None:
+        _check_experimental_csv(csv_path)
+    pot = config.get("potential") or {}
+    if potential_stage(config) and pot.get("teacher_model_path") and not Path(pot["teacher_model_path"]).is_file():
+        raise LinmrError(f"config key 'potential.teacher_model_path': file {pot['teacher_model_path']!r} does not exist")
+
+
+def _check_experimental_csv(path: str) -> None:
+    import pandas as pd
+
+    key = "config key 'spectra.experimental_csv'"
+    if not Path(path).is_file():
+        raise LinmrError(f"{key}: file {path!r} does not exist")
+    try:
+        table = pd.read_csv(path)
+    except Exception as exc:
+        raise LinmrError(f"{key}: {path!r} is not a readable CSV: {exc}") from None
+    missing = {"concentration_mol_L", "delta_ppm"} - set(table.columns)
+    if missing:
+        raise LinmrError(f"{key}: {path!r} lacks column(s) {sorted(missing)} (concentration_mol_L in mol/L, "
+                         "delta_ppm in ppm)")
+    for col in ("concentration_mol_L", "delta_ppm"):
+        if not pd.to_numeric(table[col], errors="coerce").notna().all():
+            raise LinmrError(f"{key}: column {col!r} of {path!r} holds values that are not numbers")
 
 
 def _check_elements(config: dict) -> None:
@@ -435,6 +562,8 @@ def _check_concentrations(config: dict) -> None:
         "clusters.r_cut_A": (config["clusters"]["r_cut_A"], 0.5),
         "solvation.r_bind_A": (config["solvation"]["r_bind_A"], 0.5),
     }
+    if config["clusters"]["second_shell_r_cut_A"] is not None:  # else each "cluster" would be the whole box
+        cutoffs["clusters.second_shell_r_cut_A"] = (config["clusters"]["second_shell_r_cut_A"], 0.5)
     rows = []
     for i, c in enumerate(config["concentrations"]):
         key = f"concentrations[{i}]"

@@ -6,7 +6,12 @@ whole new one, never a half-written file under the final name::
         table.to_csv(tmp, index=False)
 
 The temporary name keeps the suffix (``shifts.tmp1234.csv``), so writers that infer the format
-from it (matplotlib, ASE) still work; on an exception it is removed and the target is untouched.
+from it (matplotlib, ASE) still work; on an exception it is removed and the target is untouched. A temporary
+file left by a killed writer (SIGKILL runs no clean-up) is removed by the next writer of the same target.
+
+Fault injection for the kill tests: with ``LINMR_FAULT_KILL_BEFORE_RENAME`` set to a path suffix, a writer of a
+matching target SIGKILLs its own process after the temporary file is complete and before the rename (the
+moment a kill does the most harm); nothing else reads this variable.
 :func:`write_text`, :func:`write_json`, :func:`write_csv` and :func:`write_frames` are the
 common cases.
 """
@@ -16,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import signal
 from pathlib import Path
 
 
@@ -31,16 +38,43 @@ def atomic_path(path: str | Path, fsync: bool = False):
 
     ``fsync``: flush the file to disk before the rename (checkpoints that must survive a power cut)."""
     path = Path(path)
-    tmp = temp_path(path)
+    tmp = start_temp(path)
     try:
         yield tmp
         if fsync:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        finish_temp(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def start_temp(path: str | Path) -> Path:
+    """For writers that stream into a temporary file themselves (not inside one ``with`` block): remove the
+    temporary files killed writers left for ``path`` and return this writer's; end with :func:`finish_temp`."""
+    path = Path(path)
+    _remove_stale_temps(path)
+    return temp_path(path)
+
+
+def finish_temp(tmp: Path, path: str | Path) -> None:
+    """Rename the complete temporary file ``tmp`` onto ``path`` (atomic on one file system)."""
+    fault = os.environ.get("LINMR_FAULT_KILL_BEFORE_RENAME")
+    if fault and Path(path).as_posix().endswith(fault):
+        os.kill(os.getpid(), signal.SIGKILL)
+    os.replace(tmp, path)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temporary files of ``path`` left by writers that were killed (other pids: one job writes a target)."""
+    if not path.parent.is_dir():
+        return
+    pattern = re.compile(re.escape(path.stem) + r"\.tmp(\d+)" + re.escape(path.suffix) + "$")
+    for old in path.parent.iterdir():
+        m = pattern.match(old.name)
+        if m and int(m.group(1)) != os.getpid():
+            old.unlink(missing_ok=True)
 
 
 def write_text(path: str | Path, text: str) -> None:

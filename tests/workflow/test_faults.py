@@ -1,9 +1,13 @@
 """Faults: SIGKILL the Snakemake process (and its running job) in every stage of a tiny campaign,
 rerun, and check that the run completes, no finished job is redone, no half-written file is taken as
-complete, and the outputs equal those of an uninterrupted run with the same seeds.
+complete, no temporary file is left, and the outputs equal those of an uninterrupted run with the same seeds.
 
 One tiny project is killed stage by stage (each phase targets the next stage's output, so every stage
-is hit exactly once); an uninterrupted copy runs alongside it for the comparison.
+is hit once); an uninterrupted copy runs alongside it for the comparison. Each kill falls inside the work,
+not at the job's start: the box packed but killed before its rename (the fault hook of linmr.fileio); MD after its equilibration checkpoint and first production frame;
+clusters after SOAP and the selection; the DFT bundle after its first cluster; training mid-epochs;
+prediction killed by its own process between a complete temporary table and the rename (the fault hook),
+then again mid-frames; figures after the first tables.
 """
 import base64
 import copy
@@ -22,19 +26,24 @@ import yaml
 
 from ..conftest import ROOT
 
-# (stage, target the phase asks for, file whose appearance shows the stage's job is running)
+# (stage, target the phase asks for, the sign that the job is inside its work: "path" exists, "path:N" has
+# N lines, "path~text" contains text, "proc:name" a process of that name runs; "fault:<suffix>": no marker,
+# the job kills itself before renaming its complete temporary <suffix> file)
 STAGES = [
+    ("box", "results/boxes/1M.json", "fault:results/boxes/1M.extxyz"),  # packed, not yet renamed
     ("box", "results/boxes/1M.json", "logs/boxes/1M.log"),
-    ("md", "results/md/1M/production.extxyz", "logs/md/1M.log"),
-    ("clusters", "results/clusters/1M/clusters.csv", "logs/clusters/1M.log"),
+    # after the equilibrated checkpoint and the first production frame: the rerun resumes production
+    ("md", "results/md/1M/production.extxyz", "results/md/1M/restart/production.partial.extxyz:1"),
+    ("clusters", "results/clusters/1M/clusters.csv", "logs/clusters/1M.log~clusters ("),
     ("dft_reference", "results/dft/reference.json", "logs/dft/reference.log"),
     # killed after its first cluster is recorded: the rerun resumes from the partial file
     ("dft_bundle", "results/dft/1M/bundle_000.csv", "results/dft/1M/bundle_000.csv.partial:2"),
     ("dft_collect", "results/dft/shifts.csv", "logs/dft/collect.log"),
-    ("train", "results/model/metrics.csv", "logs/model/train.log"),
+    ("train", "results/model/metrics.csv", "logs/model/train.log~train="),
     ("active_learning", "results/model/active_learning/learning_curve.csv", "logs/model/active_learning.log"),
-    ("predict", "results/predictions/1M.csv", "logs/predict/1M.log"),
-    ("figures", "results/tables/shift_vs_concentration.csv", "logs/figures.log"),
+    ("predict", "results/predictions/1M.csv", "fault:results/predictions/1M.csv"),
+    ("predict", "results/predictions/1M.csv", "logs/predict/1M.log~frame/s"),
+    ("figures", "results/tables/shift_vs_concentration.csv", "logs/figures.log~coordination numbers"),
     ("provenance", "results/provenance.html", "logs/provenance.log"),
 ]
 
@@ -52,7 +61,7 @@ def _tiny_config() -> dict:
 
 def _project(dst: Path, cfg: dict) -> Path:
     dst.mkdir()
-    for name in ("Snakefile", "workflow", "scripts", "config", "profiles"):
+    for name in ("Snakefile", "workflow", "scripts", "config", "profiles", "envs"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
     (dst / "faults.yaml").write_text(yaml.safe_dump(cfg))
@@ -70,12 +79,19 @@ def _cmd(*extra):
             "--profile", "profiles/local", *extra]
 
 
-def _started(proj: Path, marker: str) -> bool:
+def _started(proj: Path, marker: str, pgid: int) -> bool:
+    if marker.startswith("proc:"):
+        out = subprocess.run(["pgrep", "-g", str(pgid), "-x", marker[5:]], capture_output=True)
+        return out.returncode == 0
+    if "~" in marker:
+        path, _, text = marker.partition("~")
+        p = proj / path
+        return p.exists() and text in p.read_text(errors="replace")
     path, _, rows = marker.partition(":")
     p = proj / path
     if not p.exists():
         return False
-    return not rows or len(p.read_text().splitlines()) >= int(rows)
+    return not rows or len(p.read_text(errors="replace").splitlines()) >= int(rows)
 
 
 def _incomplete(proj: Path) -> set[str]:
@@ -93,21 +109,31 @@ def _finished(proj: Path) -> dict[str, int]:
     out = {}
     for p in (proj / "results").rglob("*"):
         rel = p.relative_to(proj).as_posix()
-        if p.suffix == ".partial" or ".tmp" in p.name:  # scratch files a job resumes from or renames
+        if p.suffix == ".partial" or ".tmp" in p.name or "/restart/" in rel:  # scratch a job resumes from
             continue
         # a provenance sidecar belongs to its output: a job killed after writing both is rerun as a whole
         owner = rel.removesuffix(".provenance.json")
+        if owner.endswith(".pdf"):  # a figure's vector copy belongs to its declared .png
+            owner = owner.removesuffix(".pdf") + ".png"
         if p.is_file() and owner not in bad and not any(owner.startswith(b.rstrip("/") + "/") for b in bad):
             out[rel] = p.stat().st_mtime_ns
     return out
 
 
 def _kill_during(proj: Path, target: str, marker: str, timeout: float = 900) -> None:
+    if marker.startswith("fault:"):  # the job kills itself mid-write; Snakemake reports the failed job
+        env = dict(_env(), LINMR_FAULT_KILL_BEFORE_RENAME=marker[6:])
+        out = subprocess.run(_cmd("--nolock", target), cwd=proj, env=env, capture_output=True, text=True,
+                             timeout=timeout)
+        assert out.returncode != 0, "the fault hook did not kill the job"
+        assert list((proj / Path(marker[6:]).parent).glob(Path(marker[6:]).stem + ".tmp*")), \
+            "the killed job left no temporary file: the kill was not between write and rename"
+        return
     proc = subprocess.Popen(_cmd("--nolock", target), cwd=proj, env=_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     t0 = time.time()
     try:
-        while not _started(proj, marker):
+        while not _started(proj, marker, proc.pid):
             if proc.poll() is not None:
                 raise AssertionError(f"snakemake ended (rc {proc.returncode}) before {marker} appeared")
             if time.time() - t0 > timeout:
@@ -159,8 +185,9 @@ def test_kill_in_every_stage_and_rerun(tmp_path):
         final = _finished(proj)
         for rel, mtime in finished.items():
             assert final.get(rel) == mtime, f"{rel} was finished before the last kill but redone by the rerun"
-        # the DFT bundle killed after its first cluster resumed instead of recomputing it
+        # the DFT bundle killed after its first cluster resumed instead of recomputing it; MD resumed production
         assert "resuming: 1 cluster(s)" in (proj / "logs/dft/1M/bundle_000.log").read_text()
+        assert "production: resuming from checkpoint" in (proj / "logs/md/1M.log").read_text()
         again = subprocess.run(_cmd("-n"), cwd=proj, env=env, capture_output=True, text=True)
         assert "Nothing to be done" in again.stdout + again.stderr
         ref_run.wait(timeout=1200)

@@ -1,8 +1,10 @@
 """The potential stage through Snakemake: a DeePMD student trained from CHGNet in two rounds of concurrent
 learning, then production MD with LAMMPS pair_style deepmd and the ensemble's deviation recorded."""
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -32,7 +34,7 @@ def _config() -> dict:
 @pytest.mark.slow
 @pytest.mark.skipif(not _lmp_available(), reason="LAMMPS not installed")
 def test_student_is_trained_in_the_campaign_and_runs_production(tmp_path):
-    for name in ("Snakefile", "workflow", "scripts", "config", "profiles"):
+    for name in ("Snakefile", "workflow", "scripts", "config", "profiles", "envs"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
     (tmp_path / "pot.yaml").write_text(yaml.safe_dump(_config()))
@@ -42,7 +44,8 @@ def test_student_is_trained_in_the_campaign_and_runs_production(tmp_path):
                  "potential_train", "potential_explore", "potential_report"):
         assert rule in plan.stdout, plan.stdout + plan.stderr[-2000:]
     targets = ["results/potential/rounds.csv", "results/md/1M/summary.json"]
-    out = subprocess.run(cmd + targets, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    out = subprocess.run(cmd + targets, cwd=tmp_path, capture_output=True, text=True, timeout=1500, env=env)
     assert out.returncode == 0, out.stderr[-4000:]
     r = tmp_path / "results"
     rounds = pd.read_csv(r / "potential/rounds.csv")

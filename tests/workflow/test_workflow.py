@@ -14,7 +14,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
 def _copy_project(dst: Path) -> None:
-    for name in ("Snakefile", "workflow", "scripts", "config", "profiles", "tests"):
+    for name in ("Snakefile", "workflow", "scripts", "config", "profiles", "envs", "tests"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / name)
 

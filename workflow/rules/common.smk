@@ -38,6 +38,7 @@ GPU = 1 if config["md"]["device"] == "cuda" else 0
 DFT_MEM_MB = config["dft"]["max_memory_mb"] + MEMORY_OVERHEAD_MB
 
 SPECIES = config["species"]
+CHARGES = {sp["name"]: sp["charge"] for sp in SPECIES.values()}  # molecule name -> formal charge (e), from SMILES
 # the level of theory and reference of every DFT job (dft keys that change a shielding)
 DFT_LEVEL = result_params(config, "dft", exclude=["level_check"])
 # the cluster keys that decide which atoms a cluster holds (shared by the clusters and active-learning rules)

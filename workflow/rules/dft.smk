@@ -27,6 +27,7 @@ rule dft_bundle:
         "logs/dft/{conc}/bundle_{bundle}.log",
     params:
         dft=DFT_LEVEL,
+        charges=CHARGES,
     threads: config["dft"]["threads"]
     resources:
         mem_mb=DFT_MEM_MB,

@@ -40,6 +40,8 @@ def run(
     whose force deviation along production is returned as a third item (a table, or None).
     Returns (summary dict with the potential, engine and timings; the protocol log table; the deviation).
     """
+    from ..provenance import sha256_file
+
     proto = Protocol.from_config(md, seed=seed)
     engine, potential = md["engine"], md["potential"]
     label = registry.version(potential)
@@ -50,7 +52,9 @@ def run(
         calc = registry.make_calculator(potential, device=device, model_path=model_path)
         if deviation_models:
             raise LinmrError("model deviation along MD needs md.engine lammps")
-        timings, table = run_protocol(box, calc, traj_path, work_dir, proto, potential=f"{label} {model_path}", log=log)
+        model_sha = sha256_file(model_path) if model_path else ""  # a retrained model at the same path: no resume
+        timings, table = run_protocol(box, calc, traj_path, work_dir, proto,
+                                      potential=f"{label} {model_path} {model_sha}", log=log)
         deviation = None
     elif engine == "lammps":
         from . import lammps

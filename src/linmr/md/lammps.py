@@ -366,9 +366,18 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
         pairs = pair_lines(potential, str(Path(model_path).resolve()) if model_path else None, elements)
     write_input(work_dir / "in.lammps", proto, pairs,
                 production_pairs=deviation_pairs(pairs, deviation_models, proto.stride, "model_devi.0.out"))
-    key = hashlib.sha256((work_dir / "data.lmp").read_bytes() + (work_dir / "in.lammps").read_bytes()).hexdigest()
+    # the restart files belong to this data file, input and the content of every model file it names (a model
+    # retrained at the same path must not continue an old trajectory)
+    from ..provenance import sha256_file
+
+    models = [m for m in [model_path, *deviation_models] if m]
+    key = hashlib.sha256((work_dir / "data.lmp").read_bytes() + (work_dir / "in.lammps").read_bytes()
+                         + "".join(sha256_file(m) for m in models).encode()).hexdigest()
     key_file = work_dir / "key.txt"
     same = key_file.is_file() and key_file.read_text().strip() == key
+    if key_file.is_file() and not same:
+        log(f"LAMMPS: restart files in {work_dir} belong to other inputs (data, input or model changed); "
+            "starting afresh")
     start = latest_restart(work_dir) if same else None
     dump = work_dir / "production.dump"
     logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))

@@ -68,7 +68,7 @@ def label(selected: pd.DataFrame, trajectories: dict, clusters: dict, charges: d
                       frame=int(row.frame), time_ps=frame.info.get("time_ps"))
         cut.append(c)
     out_csv = workdir / f"{tag}.csv"
-    run_bundle(cut, backend, level, out_csv, max_memory_mb=max_memory_mb, nproc=nproc, log=log)
+    run_bundle(cut, backend, level, out_csv, max_memory_mb=max_memory_mb, nproc=nproc, log=log, charges=charges)
     shifts, _ = collect([out_csv], reference, max_failed_fraction=1.0)
     return shifts
 

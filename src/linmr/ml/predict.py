@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import LinmrError
 from ..analysis.solvation import ENV_COLUMNS, Topology, environment_batch
-from ..fileio import temp_path
+from ..fileio import finish_temp, start_temp
 from .descriptors import Featurizer, SoapSettings
 from .model import Bundle
 
@@ -39,7 +39,7 @@ def predict_trajectory(
     feat = Featurizer(SoapSettings.from_dict(bundle.featurizer))
     parts, buf = [], []
     out_csv = Path(out_csv) if out_csv else None
-    tmp = temp_path(out_csv) if out_csv else None
+    tmp = start_temp(out_csv) if out_csv else None
     header = True
     topo = None
 
@@ -83,7 +83,7 @@ def predict_trajectory(
     if tmp is not None:
         if header:
             raise LinmrError(f"trajectory for {concentration} has no frames")
-        tmp.replace(out_csv)
+        finish_temp(tmp, out_csv)
         return None
     if not parts:
         raise LinmrError(f"trajectory for {concentration} has no frames")
