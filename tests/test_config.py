@@ -395,3 +395,43 @@ def test_potential_stage_needs_deepmd_and_the_teacher_where_its_jobs_run(tmp_pat
     with pytest.raises(LinmrError, match=r"potential\.cp2k\.executable.*CP2K.*cp2k\.psmp"):
         requirements.check(requirements.potential_needs(cfg, which=lambda n: None if "cp2k" in n else shutil.which(n)),
                            "this node")
+
+
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+# what config/rehearsal.yaml may change against config/paper.yaml: sizes, and the DFT program and level (ORCA
+# is not installable here; PySCF at the demo's level runs in minutes)
+REHEARSAL_SIZES = {
+    "run_name", "concentrations", "potential.n_salt", "potential.rounds", "potential.ensemble",
+    "potential.explore_steps", "potential.explore_stride", "potential.frames_per_round", "potential.test_every",
+    "potential.threads", "potential.deepmd.embedding_neurons", "potential.deepmd.axis_neuron",
+    "potential.deepmd.fitting_neurons", "potential.deepmd.numb_steps", "potential.deepmd.start_lr",
+    "potential.deepmd.stop_lr", "potential.cp2k.basis", "potential.cp2k.cutoff_Ry", "potential.cp2k.rel_cutoff_Ry",
+    "md.threads", "md.min_steps", "md.heat_steps", "md.npt_steps", "md.prod_steps", "md.stride",
+    "md.checkpoint_every_steps", "md.bond_check.every_steps", "clusters.per_concentration", "clusters.bundle_size",
+    "clusters.skip_frames", "clusters.frame_stride", "descriptor.n_max", "descriptor.l_max", "model.hidden",
+    "model.ensemble", "model.max_epochs", "model.patience", "model.cv_folds", "model.learning_curve",
+    "model.active_learning.rounds", "model.active_learning.per_round", "spectra.window_ps", "spectra.n_blocks",
+    "dft.backend", "dft.method", "dft.basis.Li", "dft.basis.default", "dft.giao_density_fit", "dft.grid_level",
+    "dft.max_memory_mb", "dft.threads", "dft.max_failed_fraction", "dft.level_check.n_clusters",
+    "dft.level_check.basis.Li", "dft.level_check.basis.default",
+}
+
+
+def test_rehearsal_keeps_every_paper_setting_but_sizes():
+    paper = _flat(prepare(yaml.safe_load((ROOT / "config/paper.yaml").read_text()), SCHEMA))
+    rehearsal = _flat(prepare(yaml.safe_load((ROOT / "config/rehearsal.yaml").read_text()), SCHEMA))
+    changed = {k for k in paper.keys() | rehearsal.keys() if paper.get(k) != rehearsal.get(k)}
+    assert changed <= REHEARSAL_SIZES, sorted(changed - REHEARSAL_SIZES)
+    # the paper's path itself: LAMMPS + the DeePMD student trained in the campaign from CP2K, GPU rules on GPUs
+    assert rehearsal["md.engine"] == "lammps" and rehearsal["md.potential"] == "deepmd"
+    assert rehearsal["md.model_path"] is None and rehearsal["potential.teacher"] == "cp2k"
+    assert rehearsal["md.device"] == "cuda"

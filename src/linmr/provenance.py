@@ -14,7 +14,7 @@ import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from .fileio import write_json, write_text
+from .fileio import sha256_file, write_json, write_text
 
 PACKAGES = ("linmr", "ase", "chgnet", "dscribe", "pyscf", "pyscf-properties", "torch", "numpy", "snakemake")
 STAMPED_SUFFIXES = (".csv", ".png", ".pdf", ".svg", ".json")
@@ -51,14 +51,6 @@ def footer(config: dict, **extra) -> str:
     """One line for the corner of a figure."""
     bits = [f"config {config_hash(config)}", f"git {git_commit()}"] + [f"{k} {v}" for k, v in extra.items()]
     return " | ".join(bits)
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def level_of_theory(config: dict) -> str:

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -135,16 +136,18 @@ def _minutes(limit):  # squeue %l: [D-][HH:]MM:SS
     return int(days or 0) * 1440 + h * 60 + m + s / 60
 
 
-def _snakemake(cwd, *targets, limit_s=300):
+def _snakemake(cwd, *targets, limit_s=300, configfile="tests/micro.yaml", extra=tuple(CUDA), submits=True):
     cmd = ["timeout", "-s", "INT", "-k", "30", str(limit_s), sys.executable, "-m", "snakemake", *targets,
-           "--profile", "profiles/slurm", "--profile", "tests/slurm/profile", "--configfile", "tests/micro.yaml", *CUDA]
-    env = dict(os.environ, OMP_NUM_THREADS="1",
+           "--profile", "profiles/slurm", "--profile", "tests/slurm/profile", "--configfile", configfile, *extra]
+    # the jobs find lmp, dp and cp2k where this Python's environment has them (a cluster's module/conda env)
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    env = dict(os.environ, OMP_NUM_THREADS="1", PATH=path,
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])))
     out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     text = out.stdout + out.stderr
     assert out.returncode != 124, f"snakemake on SLURM hung (> {limit_s} s):\n{text[-4000:]}"
     run_ids = set(re.findall(r"SLURM run ID: (\S+)", text))
-    assert run_ids, text[-3000:]
+    assert run_ids or not submits, text[-3000:]
     return out.returncode, text, run_ids
 
 
@@ -267,3 +270,60 @@ def test_benchmark_records_become_suggested_requests(tmp_path):
     assert s.loc["figures", "runtime"] == 10
     snippet = sizing.profile_snippet(s.reset_index())
     assert 'md:\n    runtime: "140 * attempt"' in snippet and 'mem_mb: "4000 * attempt"' in snippet
+
+
+# GPU rules of the paper's path (md.device cuda): MD, the potential's exploration/training/report, NN training,
+# prediction; CP2K labelling, DFT and the rest run on the CPU partition without a GPU
+REHEARSAL_GPU_RULES = {"md", "train", "predict", "potential_explore_teacher", "potential_explore",
+                       "potential_train", "potential_report"}
+
+
+@pytest.mark.slow
+def test_paper_rehearsal_on_real_slurm(slurm_cluster, tmp_path):
+    """config/rehearsal.yaml (paper.yaml but for sizes) through `snakemake --profile slurm` to the figures:
+    CP2K labels, DeePMD ensemble, LAMMPS production with pair_style deepmd, PySCF DFT, NN, figures; every
+    sbatch job on its partition with exactly one GPU on GPU rules and none elsewhere; a resource-only edit of
+    the config submits nothing."""
+    if shutil.which("cp2k.psmp") is None and not (Path(sys.executable).parent / "cp2k.psmp").exists():
+        pytest.skip("CP2K (the rehearsal's teacher) is not installed")
+    pytest.importorskip("deepmd", reason="deepmd-kit not installed")
+    _copy_project(tmp_path)
+    rc, text, runs = _snakemake(tmp_path, limit_s=1500, configfile="config/rehearsal.yaml", extra=())
+    assert rc == 0, text[-4000:]
+    jobs = _jobs(runs)
+    report = "\n".join(f"{j['jobid']:>4} {j['rule']:<26} {j['wildcards']:<12} {j['partition']:<4} "
+                       f"{_tres(j['jobid']).get('TresPerJob', '-'):<12} {j['cpus']:>2} {j['state']}" for j in jobs)
+    print("rehearsal sbatch jobs (id rule wildcards partition TresPerJob CPUs state):\n" + report)
+    assert all(j["state"] == "COMPLETED" for j in jobs), report
+    rules = {j["rule"] for j in jobs}
+    assert rules >= {"potential_box", "potential_explore_teacher", "potential_select", "potential_label",
+                     "potential_train", "potential_explore", "potential_report", "box", "md", "clusters",
+                     "dft_reference", "dft_bundle", "dft_collect", "train", "active_learning", "predict", "figures",
+                     "provenance"}, rules
+    for j in jobs:
+        gpu = j["rule"] in REHEARSAL_GPU_RULES
+        assert j["partition"] == ("gpu" if gpu else "cpu"), j
+        tres = _tres(j["jobid"])
+        assert (tres.get("TresPerJob", "") in ("gres:gpu:1", "gres/gpu:1")) == gpu, (j, tres)
+        assert "gpu" not in tres.get("TresPerNode", ""), (j, tres)
+    r = tmp_path / "results"
+    assert (r / "figures/shift_vs_concentration.png").stat().st_size > 0
+    summary = (r / "md/4M/summary.json").read_text()
+    assert '"engine": "lammps"' in summary and "deepmd" in summary
+    import pandas as pd
+
+    labels = pd.read_csv(r / "potential/round_0/labels_4M.csv")
+    assert (labels["status"] == "ok").all(), labels  # CP2K really labelled the frames
+    assert list((r / "potential/round_0/teacher_4M").glob("*/out.log"))
+    # resource-only edits (threads, memory, run name) submit nothing
+    import yaml
+
+    cfg = yaml.safe_load((tmp_path / "config/rehearsal.yaml").read_text())
+    cfg["run_name"] = "rehearsal, second look"
+    cfg["md"]["threads"] = 2
+    cfg["potential"]["threads"] = 2
+    cfg["dft"]["threads"] = 2
+    cfg["dft"]["max_memory_mb"] = 6000
+    (tmp_path / "edited.yaml").write_text(yaml.safe_dump(cfg))
+    rc, text, runs = _snakemake(tmp_path, limit_s=300, configfile="edited.yaml", extra=(), submits=False)
+    assert rc == 0 and not runs and "Nothing to be done" in text, text[-3000:]

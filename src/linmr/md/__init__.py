@@ -40,7 +40,7 @@ def run(
     whose force deviation along production is returned as a third item (a table, or None).
     Returns (summary dict with the potential, engine and timings; the protocol log table; the deviation).
     """
-    from ..provenance import sha256_file
+    from ..fileio import sha256_file
 
     proto = Protocol.from_config(md, seed=seed)
     engine, potential = md["engine"], md["potential"]

@@ -368,7 +368,7 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
                 production_pairs=deviation_pairs(pairs, deviation_models, proto.stride, "model_devi.0.out"))
     # the restart files belong to this data file, input and the content of every model file it names (a model
     # retrained at the same path must not continue an old trajectory)
-    from ..provenance import sha256_file
+    from ..fileio import sha256_file
 
     models = [m for m in [model_path, *deviation_models] if m]
     key = hashlib.sha256((work_dir / "data.lmp").read_bytes() + (work_dir / "in.lammps").read_bytes()
