@@ -407,12 +407,13 @@ def _flat(d, prefix=""):
     return out
 
 
-# what config/rehearsal.yaml may change against config/paper.yaml: sizes, and the DFT program and level (ORCA
-# is not installable here; PySCF at the demo's level runs in minutes)
+# what config/rehearsal.yaml may change against config/paper.yaml: sizes, the teacher (CHGNet: CP2K labels enough
+# for a stable student cost half an hour here) and the DFT program and level (ORCA is not installable here;
+# PySCF at the demo's level runs in minutes)
 REHEARSAL_SIZES = {
     "run_name", "concentrations", "potential.n_salt", "potential.rounds", "potential.ensemble",
     "potential.explore_steps", "potential.explore_stride", "potential.frames_per_round", "potential.test_every",
-    "potential.threads", "potential.deepmd.embedding_neurons", "potential.deepmd.axis_neuron",
+    "potential.threads", "potential.teacher", "potential.explorer", "potential.deepmd.embedding_neurons", "potential.deepmd.axis_neuron",
     "potential.deepmd.fitting_neurons", "potential.deepmd.numb_steps", "potential.deepmd.start_lr",
     "potential.deepmd.stop_lr", "potential.cp2k.basis", "potential.cp2k.cutoff_Ry", "potential.cp2k.rel_cutoff_Ry",
     "md.threads", "md.min_steps", "md.heat_steps", "md.npt_steps", "md.prod_steps", "md.stride",
@@ -433,5 +434,5 @@ def test_rehearsal_keeps_every_paper_setting_but_sizes():
     assert changed <= REHEARSAL_SIZES, sorted(changed - REHEARSAL_SIZES)
     # the paper's path itself: LAMMPS + the DeePMD student trained in the campaign from CP2K, GPU rules on GPUs
     assert rehearsal["md.engine"] == "lammps" and rehearsal["md.potential"] == "deepmd"
-    assert rehearsal["md.model_path"] is None and rehearsal["potential.teacher"] == "cp2k"
+    assert rehearsal["md.model_path"] is None and rehearsal["potential.teacher"] == "chgnet"
     assert rehearsal["md.device"] == "cuda"

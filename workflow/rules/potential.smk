@@ -106,8 +106,8 @@ rule potential_label:
         potential=POTENTIAL,
         work_dir=lambda w: f"results/potential/round_{w.round}/teacher_{w.conc}",
     threads: config["potential"]["threads"]
-    resources:
-        gpu=GPU if config["potential"]["teacher"] != "cp2k" else 0,
+    # single points of the selected frames: CPU nodes (profiles/slurm puts this rule on the CPU partition) for
+    # every teacher, so the partition never disagrees with a GPU request
     conda:
         "../../envs/md.yaml"
     script:

@@ -104,6 +104,15 @@ def explore_student(box_path, models: list[str], potential: dict, md: dict, seed
     return {"frames": len(frames), "max_devi_f_eV_A": float(devi["max_devi_f_eV_A"].max()) if len(devi) else np.nan}
 
 
+def _collapsed(frame: Atoms) -> bool:
+    """Whether two atoms of ``frame`` are closer than the readers' overlap limit (minimum image)."""
+    from ..readers import MIN_DISTANCE_A
+
+    d = frame.get_all_distances(mic=True)
+    np.fill_diagonal(d, np.inf)
+    return bool(d.min() < MIN_DISTANCE_A)
+
+
 def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
     """Frames to label this round, per concentration, and the round's row of ``rounds.csv``.
 
@@ -111,7 +120,8 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
     is marked as a test frame). Later rounds classify each explored frame by its force deviation (accurate
     below ``trust_lo_eV_A``, candidate up to ``trust_hi_eV_A``, failed above) and take up to
     ``frames_per_round`` candidates evenly; when at least ``converged_fraction`` of the frames are accurate
-    the round is converged and selects nothing."""
+    the round is converged and selects nothing. A frame with overlapping atoms (the student's MD collapsed) counts
+    as failed whatever its deviation."""
     n = potential["frames_per_round"]
     chosen, counts = {}, {"accurate": 0, "candidate": 0, "failed": 0}
     devs = []
@@ -125,7 +135,9 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
             counts["candidate"] += len(frames)
             continue
         d = np.array([f.info["max_devi_f_eV_A"] for f in frames])
-        devs.append(d)
+        # a student that ran into atoms overlapping has left physics: failed, whatever its ensemble says
+        d = np.where([_collapsed(f) for f in frames], np.inf, d)
+        devs.append(d[np.isfinite(d)])
         cand = np.flatnonzero((d >= potential["trust_lo_eV_A"]) & (d < potential["trust_hi_eV_A"]))
         counts["accurate"] += int((d < potential["trust_lo_eV_A"]).sum())
         counts["candidate"] += len(cand)
@@ -175,7 +187,8 @@ def label(frames: list[Atoms], potential: dict, work_dir, round_: int = 0, nproc
         if k not in todo:
             table.append({"frame": k, "n_atoms": len(frames[k]), "status": "ok", "reason": "labelled while exploring",
                           "energy_eV_per_atom": frames[k].get_potential_energy() / len(frames[k]), "wall_s": 0.0})
-    return out, pd.DataFrame(table).sort_values("frame").reset_index(drop=True)
+    columns = ["frame", "n_atoms", "status", "reason", "energy_eV_per_atom", "wall_s"]  # also when nothing was selected
+    return out, pd.DataFrame(table, columns=columns).sort_values("frame").reset_index(drop=True)
 
 
 def read_labels(paths) -> list[Atoms]:
