@@ -124,6 +124,12 @@ CASES = [
     ("method-newline", _set(["dft", "method"], "PBE\n"), ["dft.method", "external program"]),
     ("level-check-one", _set(["dft", "level_check"], {"n_clusters": 1, "basis": {"default": "6-31G*"}}),
      ["dft.level_check.n_clusters"]),
+    ("basis-gap", _set(["dft", "level_check"], {"n_clusters": 4, "basis": {"Li": "6-31G*", "O": "6-31G*"}}),
+     ["dft.level_check.basis", "'default'"]),
+    ("heat-above-target", _set(["md", "heat_start_K"], 400.0), ["md.heat_start_K", "above md.temperature_K"]),
+    ("blocks-vs-frames", _set(["spectra", "n_blocks"], 7), ["spectra.n_blocks", "6 production frames", "2 to 6"]),
+    ("model-file-missing", _many(_set(["md", "potential"], "mace"), _set(["md", "model_path"], "no/such.model")),
+     ["md.model_path", "does not exist"]),
 ]
 
 
@@ -227,7 +233,7 @@ def test_runtime_model_file_missing(tmp_path):
     cfg = copy.deepcopy(GOOD)
     cfg["md"]["model_path"] = str(tmp_path / "nope.pt")
     with pytest.raises(LinmrError, match=r"md\.model_path.*nope\.pt.*does not exist"):
-        check_runtime(cfg, local=True)
+        prepare(cfg, SCHEMA)  # before planning, not only at the start of a real run
     check_runtime(copy.deepcopy(GOOD), local=True)
 
 

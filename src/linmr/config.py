@@ -347,6 +347,24 @@ def check_config(config: dict) -> None:
     _check_clusters(config)
     _check_names_and_files(config)
     _check_program_strings(config)
+    _check_protocol(config)
+
+
+def _check_protocol(config: dict) -> None:
+    md, pot, spectra = config["md"], config["potential"], config["spectra"]
+    if md["heat_steps"] and md["heat_start_K"] > md["temperature_K"]:
+        raise LinmrError(f"config key 'md.heat_start_K': {md['heat_start_K']} K is above md.temperature_K = "
+                         f"{md['temperature_K']} K; the heating ramp goes up to the production temperature")
+    if potential_stage(config) and pot["deepmd"]["stop_lr"] > pot["deepmd"]["start_lr"]:
+        raise LinmrError(f"config key 'potential.deepmd.stop_lr': {pot['deepmd']['stop_lr']} is above "
+                         f"potential.deepmd.start_lr = {pot['deepmd']['start_lr']}; the learning rate decays")
+    n_frames = md["prod_steps"] // md["stride"]
+    if spectra["n_blocks"] > n_frames:
+        raise LinmrError(f"config key 'spectra.n_blocks': {spectra['n_blocks']} blocks for {n_frames} production "
+                         f"frames (md.prod_steps / md.stride); allowed: 2 to {n_frames}")
+    path = md["model_path"]
+    if path and not Path(path).is_file():
+        raise LinmrError(f"config key 'md.model_path': file {path!r} does not exist")
 
 
 # what reaches an external program's input (ORCA/Gaussian/NWChem/CP2K/LAMMPS), matched whole (re.fullmatch:
@@ -599,8 +617,8 @@ def _check_concentrations(config: dict) -> None:
 def check_runtime(config: dict, local: bool = True, which=shutil.which, find_spec=None) -> None:
     """Checks that need the executor in use (Snakefile ``onstart:``, real runs only, before any job).
 
-    Always: the DFT backend is one this version implements, and a user model file (``md.model_path``, on the
-    shared file system) exists. Where the jobs run on this machine (``local``), also everything the chosen
+    Always: the DFT backend is one this version implements (a user model file is checked with the config,
+    before planning). Where the jobs run on this machine (``local``), also everything the chosen
     engines need here (:mod:`linmr.requirements`: executables, LAMMPS pair styles, Python packages). On a
     cluster profile each job checks its own needs on its node, so the login node is asked for nothing an engine
     needs only where the jobs run."""
@@ -613,9 +631,6 @@ def check_runtime(config: dict, local: bool = True, which=shutil.which, find_spe
         get_backend(config["dft"]["backend"])
     except LinmrError as exc:
         raise LinmrError(f"config key 'dft.backend': {exc}") from None
-    path = config["md"]["model_path"]  # on the shared file system: checked for cluster runs too
-    if path and not Path(path).is_file():
-        raise LinmrError(f"config key 'md.model_path': file {path!r} does not exist")
     if local:
         require_dft_executable(config["dft"], which=which)
         fs = find_spec or _fs
