@@ -21,8 +21,9 @@ setup: $(BIN)/snakemake
 demo: setup
 	$(BIN)/snakemake --cores $(CORES) --profile profiles/local
 
+# two workers (pytest-xdist), one test file each at a time: most slow tests wait on subprocesses (Snakemake, SLURM)
 test: setup
-	$(BIN)/python -m pytest -q -rs
+	$(BIN)/python -m pytest -q -rs -n 2 --dist loadfile
 
 dryrun-paper: setup
 	$(BIN)/snakemake -n --configfile config/paper.yaml

@@ -22,7 +22,7 @@ from .conftest import ROOT
 
 SCHEMA = load_schema(ROOT / "workflow/schemas/config.schema.yaml")
 RAW = yaml.safe_load((ROOT / "tests/micro.yaml").read_text())
-CHEAP = settings(max_examples=8, deadline=None, derandomize=True, database=None,
+CHEAP = settings(max_examples=6, deadline=None, derandomize=True, database=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 OUTCOMES = []  # (accepted?, message) of every example, for the summary test
 
