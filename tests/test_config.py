@@ -127,7 +127,6 @@ CASES = [
     ("basis-gap", _set(["dft", "level_check"], {"n_clusters": 4, "basis": {"Li": "6-31G*", "O": "6-31G*"}}),
      ["dft.level_check.basis", "'default'"]),
     ("heat-above-target", _set(["md", "heat_start_K"], 400.0), ["md.heat_start_K", "above md.temperature_K"]),
-    ("blocks-vs-frames", _set(["spectra", "n_blocks"], 7), ["spectra.n_blocks", "6 production frames", "2 to 6"]),
     ("model-file-missing", _many(_set(["md", "potential"], "mace"), _set(["md", "model_path"], "no/such.model")),
      ["md.model_path", "does not exist"]),
 ]

@@ -351,17 +351,14 @@ def check_config(config: dict) -> None:
 
 
 def _check_protocol(config: dict) -> None:
-    md, pot, spectra = config["md"], config["potential"], config["spectra"]
+    md = config["md"]
     if md["heat_steps"] and md["heat_start_K"] > md["temperature_K"]:
         raise LinmrError(f"config key 'md.heat_start_K': {md['heat_start_K']} K is above md.temperature_K = "
                          f"{md['temperature_K']} K; the heating ramp goes up to the production temperature")
-    if potential_stage(config) and pot["deepmd"]["stop_lr"] > pot["deepmd"]["start_lr"]:
+    pot = config.get("potential")
+    if pot and potential_stage(config) and pot["deepmd"]["stop_lr"] > pot["deepmd"]["start_lr"]:
         raise LinmrError(f"config key 'potential.deepmd.stop_lr': {pot['deepmd']['stop_lr']} is above "
                          f"potential.deepmd.start_lr = {pot['deepmd']['start_lr']}; the learning rate decays")
-    n_frames = md["prod_steps"] // md["stride"]
-    if spectra["n_blocks"] > n_frames:
-        raise LinmrError(f"config key 'spectra.n_blocks': {spectra['n_blocks']} blocks for {n_frames} production "
-                         f"frames (md.prod_steps / md.stride); allowed: 2 to {n_frames}")
     path = md["model_path"]
     if path and not Path(path).is_file():
         raise LinmrError(f"config key 'md.model_path': file {path!r} does not exist")
