@@ -14,6 +14,10 @@ _src = str(Path(workflow.basedir) / "src")
 os.environ["PYTHONPATH"] = os.pathsep.join([_src] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != _src])
 
 
+envvars:
+    "PYTHONPATH",  # set just above; declared so that remote (SLURM) jobs receive it too
+
+
 # the embedded default, unless the command line names config files: then those alone (plus the schema's
 # defaults) make the config, so no demo key leaks into a paper or workstation run
 if not workflow.overwrite_configfiles:

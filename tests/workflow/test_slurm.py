@@ -137,6 +137,18 @@ def _minutes(limit):  # squeue %l: [D-][HH:]MM:SS
     return int(days or 0) * 1440 + h * 60 + m + s / 60
 
 
+def _agree_with_sacct(jobs):
+    """slurmctld's own record agrees with squeue: `sacct -c` reads its job-completion log (no accounting database)."""
+    acct = subprocess.run(["sacct", "-c", "-j", ",".join(str(j["jobid"]) for j in jobs), "-P", "-n",
+                           "-o", "JobID,JobName,Partition,State,Timelimit,ExitCode"],
+                          capture_output=True, text=True, check=True).stdout
+    acct = {int(r[0]): r[1:] for r in (line.split("|") for line in acct.splitlines())}
+    for j in jobs:
+        name, partition, state, limit_min, exit_code = acct[j["jobid"]]
+        assert (name, partition, state, int(limit_min)) == (j["run"], j["partition"], j["state"], _minutes(j["limit"]))
+        assert (exit_code == "0:0") == (state == "COMPLETED"), (j, exit_code)
+
+
 def _snakemake(cwd, *targets, limit_s=300, configfile="tests/micro.yaml", extra=tuple(CUDA), submits=True):
     cmd = ["timeout", "-s", "INT", "-k", "30", str(limit_s), sys.executable, "-m", "snakemake", *targets,
            "--profile", "profiles/slurm", "--profile", "tests/slurm/profile", "--configfile", configfile, *extra]
@@ -205,16 +217,7 @@ def test_micro_campaign_on_real_slurm(slurm_cluster, tmp_path):
         [("dft_bundle", "4M_001"), ("dft_collect", ""), ("train", ""), ("active_learning", ""),
          ("predict", "1M"), ("predict", "4M"), ("figures", ""), ("provenance", "")])
     assert all(j["state"] == "COMPLETED" for j in jobs_a + jobs_c)
-    # slurmctld's own record agrees: `sacct -c` reads its job-completion log (no accounting database here)
-    ids = [j["jobid"] for j in jobs_a + jobs_b + jobs_c]
-    acct = subprocess.run(["sacct", "-c", "-j", ",".join(map(str, ids)), "-P", "-n",
-                           "-o", "JobID,JobName,Partition,State,Timelimit,ExitCode"],
-                          capture_output=True, text=True, check=True).stdout
-    acct = {int(r[0]): r[1:] for r in (line.split("|") for line in acct.splitlines())}
-    for j in jobs_a + jobs_b + jobs_c:
-        name, partition, state, limit_min, exit_code = acct[j["jobid"]]
-        assert (name, partition, state, int(limit_min)) == (j["run"], j["partition"], j["state"], _minutes(j["limit"]))
-        assert (exit_code == "0:0") == (state == "COMPLETED"), (j, exit_code)
+    _agree_with_sacct(jobs_a + jobs_b + jobs_c)
     assert (tmp_path / "results/figures/spectra.png").stat().st_size > 10_000
     # the controller still answers (left running on purpose, see the module docstring)
     assert subprocess.run(["scontrol", "ping"], capture_output=True, text=True).stdout.count("UP") >= 1
@@ -337,16 +340,7 @@ def test_paper_rehearsal_on_real_slurm(slurm_cluster, tmp_path):
     assert sorted((j["rule"], j["wildcards"]) for j in jobs_c) == sorted(
         [("dft_bundle", "4M_001"), ("dft_collect", ""), ("train", ""), ("active_learning", ""),
          ("predict", "3M"), ("predict", "4M"), ("figures", ""), ("provenance", "")])
-    # slurmctld's own record agrees: `sacct -c` reads its job-completion log (no accounting database here)
-    ids = [j["jobid"] for j in jobs_a + jobs_b + jobs_c]
-    acct = subprocess.run(["sacct", "-c", "-j", ",".join(map(str, ids)), "-P", "-n",
-                           "-o", "JobID,JobName,Partition,State,Timelimit,ExitCode"],
-                          capture_output=True, text=True, check=True).stdout
-    acct = {int(r[0]): r[1:] for r in (line.split("|") for line in acct.splitlines())}
-    for j in jobs_a + jobs_b + jobs_c:
-        name, partition, state, limit_min, exit_code = acct[j["jobid"]]
-        assert (name, partition, state, int(limit_min)) == (j["run"], j["partition"], j["state"], _minutes(j["limit"]))
-        assert (exit_code == "0:0") == (state == "COMPLETED"), (j, exit_code)
+    _agree_with_sacct(jobs_a + jobs_b + jobs_c)
     # the paper's path really ran: LAMMPS production with the campaign's DeePMD student
     r = tmp_path / "results"
     assert (r / "figures/shift_vs_concentration.png").stat().st_size > 10_000
