@@ -20,6 +20,7 @@ from the Snakefile's ``onstart:`` handler (a real run, not ``-n``), where the ex
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
 from pathlib import Path
 
@@ -387,8 +388,6 @@ def _get(config: dict, dotted: str):
 
 
 def _check_program_strings(config: dict) -> None:
-    import re
-
     for key, pattern in _PROGRAM_STRINGS.items():
         value = _get(config, key)
         values = value.items() if isinstance(value, dict) else [(None, value)]
@@ -410,6 +409,20 @@ def _check_clusters(config: dict) -> None:
     lc = config["dft"]["level_check"]
     if lc["n_clusters"] < 2:
         raise LinmrError("config key 'dft.level_check.n_clusters': relative shifts need at least 2 clusters")
+    study = config["dft"]["level_study"]
+    names = ["campaign"] + [e["name"] for e in study["levels"]]
+    if len(set(names)) < len(names):
+        raise LinmrError(f"config key 'dft.level_study.levels': level names must be unique and not 'campaign', got {names[1:]}")
+    for key in ("reference", "size_level"):
+        if study[key] not in names:
+            raise LinmrError(f"config key 'dft.level_study.{key}': {study[key]!r} is not a level of the ladder {names}")
+    for k, e in enumerate(study["levels"]):
+        where = f"dft.level_study.levels[{k}]"
+        if not re.fullmatch(_PROGRAM_STRINGS["dft.method"], e["method"]):
+            raise LinmrError(f"config key '{where}.method': {e['method']!r} is not allowed in an external program's input")
+        for el, b in e["basis"].items():
+            if not re.fullmatch(_PROGRAM_STRINGS["dft.basis"], b):
+                raise LinmrError(f"config key '{where}.basis.{el}': {b!r} is not allowed in an external program's input")
 
 
 def _check_names_and_files(config: dict) -> None:

@@ -120,3 +120,28 @@ def test_md_log_has_four_panels_with_units(tmp_path):
     assert [ax.get_ylabel() for ax in fig.axes] == ["T (K)", "P (bar)", "density (g/cm$^3$)", "E$_{pot}$ (eV)"]
     assert "(ps)" in fig.axes[-1].get_xlabel()
     _files(tmp_path, "md")
+
+
+def test_level_ladder_and_cluster_size_figures(tmp_path):
+    import pandas as pd
+    import pytest
+
+    summary = pd.DataFrame({"level": ["campaign", "PBE0/6-31G*", "ref"], "mae_centred_ppm": [1.5, 0.15, 0.0],
+                            "max_centred_error_ppm": [4.1, 0.3, 0.0], "cpu_s_per_cluster": [5.0, 60.0, 400.0],
+                            "n_ok": [10, 10, 10], "is_reference": [False, False, True]})
+    study = {"target_ppm": 0.1, "limit_ppm": 0.2}
+    fig = plots.level_ladder(summary, {"level": {"choice": "PBE0/6-31G*"}}, study, tmp_path / "l.png")
+    ax = fig.axes[0]
+    _labelled(ax)
+    assert len(_errorbars(ax)) == 2 and ax.get_xscale() == "log"  # the reference is the yardstick, not a point
+    assert "ref" in ax.get_title() and "400 s" in ax.get_title()
+    _files(tmp_path, "l")
+    sizes = pd.DataFrame({"cluster_id": ["a", "a", "b", "b"], "second_shell_r_cut_A": [0.0, 5.0, 0.0, 5.0],
+                          "sigma_ppm": [90.0, 90.5, 91.0, 91.2]})
+    ssum = pd.DataFrame({"second_shell_r_cut_A": [0.0, 5.0], "mae_centred_vs_largest_ppm": [0.15, 0.0],
+                         "cpu_s_per_cluster": [5.0, 50.0], "mean_atoms": [30, 120]})
+    fig = plots.cluster_size(sizes, ssum, tmp_path / "c.png")
+    for ax in fig.axes:
+        _labelled(ax)
+    assert [ln.get_ydata()[0] for ln in fig.axes[0].get_lines()[:2]] == pytest.approx([-0.5, -0.2])
+    _files(tmp_path, "c")

@@ -40,7 +40,7 @@ DFT_MEM_MB = config["dft"]["max_memory_mb"] + MEMORY_OVERHEAD_MB
 SPECIES = config["species"]
 CHARGES = {sp["name"]: sp["charge"] for sp in SPECIES.values()}  # molecule name -> formal charge (e), from SMILES
 # the level of theory and reference of every DFT job (dft keys that change a shielding)
-DFT_LEVEL = result_params(config, "dft", exclude=["level_check"])
+DFT_LEVEL = result_params(config, "dft", exclude=["level_check", "level_study"])
 # the cluster keys that decide which atoms a cluster holds (shared by the clusters and active-learning rules)
 CLUSTER_CUT = {k: config["clusters"][k] for k in ("r_cut_A", "donor_elements", "second_shell_r_cut_A", "skip_frames")}
 

@@ -255,3 +255,59 @@ def md_log(table, png_path: str | Path, title: str = "", footer: str | None = No
     axes[0].set_title(title)
     _save(fig, png_path, footer)
     return fig
+
+
+def level_ladder(summary, choice: dict, study: dict, path, footer: str | None = None):
+    """MAE of mean-centred 7Li shifts (ppm) against the reference level vs CPU s per cluster, one point per
+    level (error bar up to the largest single-cluster error); target and limit as dashed lines."""
+    fig, ax = plt.subplots(figsize=(4.6, 3.2))
+    s = summary[~summary["is_reference"]].sort_values("cpu_s_per_cluster")
+    chosen = (choice.get("level") or {}).get("choice")
+    for r in s.itertuples():
+        up = max(r.max_centred_error_ppm - r.mae_centred_ppm, 0.0)
+        ax.errorbar([r.cpu_s_per_cluster], [r.mae_centred_ppm], yerr=[[0.0], [up]], fmt="o", capsize=2,
+                    color="C3" if r.level == chosen else "C0")
+        ax.annotate(r.level, (r.cpu_s_per_cluster, r.mae_centred_ppm), fontsize=6, textcoords="offset points",
+                    xytext=(4, -3))
+    ax.axhline(study["target_ppm"], ls="--", color="0.4", lw=0.8, label=f"target {study['target_ppm']:g} ppm")
+    ax.axhline(study["limit_ppm"], ls=":", color="0.4", lw=0.8, label=f"limit {study['limit_ppm']:g} ppm")
+    ax.set_xscale("log")
+    ax.set_xlabel("CPU time per cluster / s")
+    ax.set_ylabel("MAE of centred 7Li shifts / ppm")
+    ref = summary[summary["is_reference"]]
+    ax.set_title(f"vs {ref['level'].iloc[0]} ({int(ref['n_ok'].iloc[0])} clusters, "
+                 f"{ref['cpu_s_per_cluster'].iloc[0]:.0f} s each)" if len(ref) else "")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=7)
+    _save(fig, path, footer)
+    return fig
+
+
+def cluster_size(table, summary, path, footer: str | None = None):
+    """Left: σ(7Li) change (ppm) of each cluster against its largest cut vs second-shell radius (Å; 0 = first
+    shell only). Right: MAE of centred shifts (ppm) against the largest cut and CPU s per cluster vs radius."""
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(6.6, 2.9))
+    largest = table["second_shell_r_cut_A"].max()
+    for cid, g in table.groupby("cluster_id"):
+        g = g.sort_values("second_shell_r_cut_A")
+        ref = g.loc[g["second_shell_r_cut_A"] == largest, "sigma_ppm"]
+        if len(ref):
+            ax.plot(g["second_shell_r_cut_A"], g["sigma_ppm"] - ref.iloc[0], "o-", ms=3, lw=0.8, label=cid)
+    ax.axhline(0, color="0.5", lw=0.6)
+    ax.set_xlabel("second-shell radius / Å (0: first shell)")
+    ax.set_ylabel("σ − σ(largest) / ppm")
+    if table["cluster_id"].nunique() <= 12:
+        ax.legend(frameon=False, fontsize=5, ncol=2)
+    s = summary.sort_values("second_shell_r_cut_A")
+    bx.plot(s["second_shell_r_cut_A"], s["mae_centred_vs_largest_ppm"], "o-", color="C0")
+    bx.set_xlabel("second-shell radius / Å (0: first shell)")
+    bx.set_ylabel("MAE of centred shifts vs largest / ppm", color="C0")
+    cx = bx.twinx()
+    cx.plot(s["second_shell_r_cut_A"], s["cpu_s_per_cluster"], "s--", color="C1")
+    cx.set_ylabel("CPU time per cluster / s", color="C1")
+    for r in s.itertuples():
+        bx.annotate(f"{r.mean_atoms:.0f} atoms", (r.second_shell_r_cut_A, r.mae_centred_vs_largest_ppm),
+                    fontsize=6, textcoords="offset points", xytext=(3, 3))
+    fig.tight_layout()
+    _save(fig, path, footer)
+    return fig

@@ -1,0 +1,216 @@
+"""Level-of-theory and cluster-size studies: which labels are accurate enough for relative 7Li shifts.
+
+Both studies work on *relative* shifts: at one level, delta_i - delta_j = sigma_j - sigma_i, so the reference
+compound cancels and the error of a level is the error of its mean-centred shifts over a set of clusters
+(:func:`centred_errors`). CPU time is wall time x threads.
+
+- :func:`ladder`: the same clusters at each level of a ladder (functional x basis x density fitting); the
+  error of each level against the ladder's reference level (``reference``), and its cost.
+- :func:`cluster_sizes`: the same Li environments cut with the first shell only and with whole molecules out
+  to increasing radii (``second_shell_r_cut``); the change of sigma and of the mean-centred shifts against the
+  largest radius.
+- :func:`choose`: the cheapest level whose centred-shift MAE is within the target (0.1 ppm), else within the
+  limit (0.2 ppm), else none.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+from ase import Atoms
+
+from .. import LinmrError
+from .level import Level
+
+
+def centred_errors(sigma: np.ndarray, sigma_ref: np.ndarray) -> tuple[float, float, float]:
+    """(MAE, max abs error, mean offset) of the mean-centred shifts of ``sigma`` against ``sigma_ref``, ppm.
+    Only clusters finite in both count."""
+    a, b = np.asarray(sigma, float), np.asarray(sigma_ref, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 2:
+        raise LinmrError(f"relative shifts need at least two clusters computed at both levels, got {int(ok.sum())}")
+    a, b = a[ok], b[ok]
+    err = np.abs((a - a.mean()) - (b - b.mean()))
+    return float(err.mean()), float(err.max()), float((a - b).mean())
+
+
+def level_from_entry(entry: dict, grid_level: int) -> Level:
+    """A ladder entry ``{name, method, basis, density_fit}`` as a :class:`Level` (GIAO fitted with the SCF)."""
+    df = bool(entry["density_fit"])
+    return Level(method=str(entry["method"]), basis=dict(entry["basis"]), density_fit=df, giao_density_fit=df,
+                 grid_level=grid_level)
+
+
+def _compute(backend, atoms: Atoms, level: Level, max_memory_mb: int, threads: int) -> dict:
+    t0 = time.perf_counter()
+    try:
+        res = backend.shielding(atoms, level, [0], max_memory_mb=max_memory_mb, nproc=threads)
+        wall = time.perf_counter() - t0
+        return {"sigma_ppm": float(res["sigma_iso_ppm"][0]), "wall_s": wall, "cpu_s": wall * threads,
+                "nao": int(res.get("nao", 0)), "status": "ok", "reason": ""}
+    except Exception as exc:  # a failed calculation is a row, the study goes on
+        wall = time.perf_counter() - t0
+        return {"sigma_ppm": float("nan"), "wall_s": wall, "cpu_s": wall * threads, "nao": 0,
+                "status": "failed", "reason": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _cluster_row(a: Atoms) -> dict:
+    return {"cluster_id": str(a.info.get("cluster_id", "?")), "concentration": a.info.get("concentration", ""),
+            "n_atoms": len(a), "n_FSI": int(a.info.get("n_FSI", 0)), "n_DME": int(a.info.get("n_DME", 0))}
+
+
+def ladder(clusters: list[Atoms], backend, levels: dict[str, Level], max_memory_mb: int = 4000, threads: int = 1,
+           log=print) -> pd.DataFrame:
+    """σ_iso(7Li) of atom 0 of every cluster at every level: one row per (cluster, level)."""
+    rows = []
+    for k, a in enumerate(clusters):
+        for name, lvl in levels.items():
+            r = {**_cluster_row(a), "level": name, "level_label": lvl.label(),
+                 **_compute(backend, a, lvl, max_memory_mb, threads)}
+            log(f"[{k + 1}/{len(clusters)}] {r['cluster_id']} ({len(a)} atoms) {name}: "
+                f"sigma {r['sigma_ppm']:.3f} ppm, {r['wall_s']:.1f} s wall, {r['nao']} AOs {r['reason']}")
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def summarise_ladder(table: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Per level: error of its mean-centred shifts against ``reference`` (ppm) and CPU seconds per cluster."""
+    wide = table.pivot(index="cluster_id", columns="level", values="sigma_ppm")
+    if reference not in wide:
+        raise LinmrError(f"level study: the reference level {reference!r} is not in the ladder {list(wide)}")
+    rows = []
+    for name, g in table.groupby("level", sort=False):
+        ok = g[g["status"] == "ok"]
+        try:
+            mae, worst, offset = centred_errors(wide[name].to_numpy(), wide[reference].to_numpy())
+        except LinmrError:
+            mae = worst = offset = float("nan")
+        rows.append({"level": name, "level_label": g["level_label"].iloc[0], "n_ok": len(ok),
+                     "n_failed": int(len(g) - len(ok)), "mae_centred_ppm": mae, "max_centred_error_ppm": worst,
+                     "mean_sigma_offset_vs_reference_ppm": offset,
+                     "cpu_s_per_cluster": float(ok["cpu_s"].mean()) if len(ok) else float("nan"),
+                     "spread_of_shifts_ppm": float(ok["sigma_ppm"].max() - ok["sigma_ppm"].min()) if len(ok) else float("nan"),
+                     "mean_nao": float(ok["nao"].mean()) if len(ok) else float("nan"),
+                     "is_reference": name == reference})
+    return pd.DataFrame(rows)
+
+
+def choose(summary: pd.DataFrame, target_ppm: float = 0.1, limit_ppm: float = 0.2, key: str = "mae_centred_ppm",
+           cost: str = "cpu_s_per_cluster", name: str = "level") -> dict:
+    """The cheapest row of ``summary`` (not the reference) with ``key`` <= target, else <= limit.
+    Returns ``{'choice': name or None, 'within': 'target'|'limit'|None, ...}``."""
+    cand = summary[~summary.get("is_reference", False)] if "is_reference" in summary else summary
+    for tag, tol in (("target", target_ppm), ("limit", limit_ppm)):
+        ok = cand[cand[key] <= tol].sort_values(cost)
+        if len(ok):
+            best = ok.iloc[0]
+            return {"choice": str(best[name]), "within": tag, "tolerance_ppm": tol, key: float(best[key]),
+                    cost: float(best[cost])}
+    return {"choice": None, "within": None, "tolerance_ppm": limit_ppm,
+            "best_available": None if cand[key].isna().all() else str(cand.loc[cand[key].idxmin(), name])}
+
+
+def cluster_sizes(environments: list[tuple[Atoms, Atoms]], radii: list[float | None], backend, level: Level,
+                  charges: dict, r_cut: float, donors, max_memory_mb: int = 4000, threads: int = 1,
+                  log=print) -> pd.DataFrame:
+    """σ_iso(7Li) of each environment ``(cluster, frame)`` re-cut from its MD frame at each second-shell radius
+    (None: first shell only, as the campaign cuts it): one row per (cluster, radius)."""
+    from ..system.clusters import cut_cluster
+
+    rows = []
+    for k, (cluster, frame) in enumerate(environments):
+        for radius in radii:
+            cut = cut_cluster(frame, int(cluster.info["center_index"]), r_cut, charges, donors=donors,
+                              second_shell_r_cut=radius)
+            r = {**_cluster_row(cluster), "second_shell_r_cut_A": 0.0 if radius is None else float(radius),
+                 "n_atoms": len(cut), "n_molecules": len(set(cut.get_array("mol_id").tolist())),
+                 "charge_e": int(cut.info["charge"]), **_compute(backend, cut, level, max_memory_mb, threads)}
+            log(f"[{k + 1}/{len(environments)}] {r['cluster_id']} radius {r['second_shell_r_cut_A']:.1f} A: "
+                f"{len(cut)} atoms, sigma {r['sigma_ppm']:.3f} ppm, {r['wall_s']:.1f} s {r['reason']}")
+            rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def summarise_sizes(table: pd.DataFrame) -> pd.DataFrame:
+    """Per radius: mean |Δσ| against the largest radius and the error of the mean-centred shifts against it."""
+    wide = table.pivot(index="cluster_id", columns="second_shell_r_cut_A", values="sigma_ppm")
+    largest = max(wide.columns)
+    rows = []
+    for radius in sorted(wide.columns):
+        g = table[table["second_shell_r_cut_A"] == radius]
+        ok = g[g["status"] == "ok"]
+        try:
+            mae, worst, offset = centred_errors(wide[radius].to_numpy(), wide[largest].to_numpy())
+        except LinmrError:
+            mae = worst = offset = float("nan")
+        rows.append({"second_shell_r_cut_A": radius, "n_ok": len(ok), "mean_atoms": float(g["n_atoms"].mean()),
+                     "mean_abs_delta_sigma_vs_largest_ppm": float(np.nanmean(np.abs(wide[radius] - wide[largest]))),
+                     "mae_centred_vs_largest_ppm": mae, "max_centred_error_vs_largest_ppm": worst,
+                     "mean_sigma_offset_vs_largest_ppm": offset,
+                     "cpu_s_per_cluster": float(ok["cpu_s"].mean()) if len(ok) else float("nan"),
+                     "is_reference": radius == largest})
+    return pd.DataFrame(rows)
+
+
+def study_bundles(bundle_paths, traj_paths, dft: dict, study: dict, cut: dict, charges: dict,
+                  max_memory_mb: int, threads: int = 1, log=print) -> dict:
+    """The level_study rule: ``study.n_clusters`` diverse clusters of the bundles
+    (:func:`~linmr.dft.level_check.diverse_subset`) through the ladder (the campaign level added as
+    ``campaign``) and, at ``study.size_level``, through the second-shell radii, re-cut from their MD frames
+    (``traj_paths``, one ``results/md/<conc>/production.extxyz`` per concentration). Returns the four tables and
+    the choice (cheapest level and smallest radius within ``target_ppm``, else ``limit_ppm``)."""
+    import os
+    from pathlib import Path
+
+    from ..readers import read_frames
+    from . import get_backend, level_from_config
+    from .level_check import diverse_subset
+
+    levels = {"campaign": level_from_config(dft)}
+    for entry in study["levels"]:
+        if entry["name"] in levels:
+            raise LinmrError(f"config key 'dft.level_study.levels': two levels named {entry['name']!r}")
+        levels[entry["name"]] = level_from_entry(entry, dft["grid_level"])
+    for key in ("reference", "size_level"):
+        if study[key] not in levels:
+            raise LinmrError(f"config key 'dft.level_study.{key}': {study[key]!r} is not a level of the ladder "
+                             f"{list(levels)}")
+    pool = []
+    for path in bundle_paths:
+        if os.path.getsize(path):
+            pool += read_frames(path, what="cluster bundle", periodic=False)
+    chosen = diverse_subset(pool, study["n_clusters"])
+    log(f"{len(chosen)} of {len(pool)} clusters: {[a.info['cluster_id'] for a in chosen]}")
+    backend = get_backend(dft["backend"])
+    table = ladder(chosen, backend, levels, max_memory_mb, threads, log=log)
+    summary = summarise_ladder(table, study["reference"])
+
+    trajs = {Path(p).parent.name: p for p in traj_paths}
+    frames: dict[str, list[Atoms]] = {}
+    envs = []
+    for a in chosen:
+        conc = str(a.info["concentration"])
+        if conc not in trajs:
+            raise LinmrError(f"cluster {a.info['cluster_id']}: no trajectory of concentration {conc!r} among {traj_paths}")
+        if conc not in frames:
+            frames[conc] = read_frames(trajs[conc], what="MD trajectory", periodic=True, cutoff_A=cut["r_cut_A"],
+                                       arrays=("mol_id", "mol_name"))
+        envs.append((a, frames[conc][int(a.info["frame"])]))
+    radii = [None] + sorted(float(r) for r in study["radii_A"])
+    sizes = cluster_sizes(envs, radii, backend, levels[study["size_level"]], charges, cut["r_cut_A"],
+                          cut["donor_elements"], max_memory_mb, threads, log=log)
+    sizes_summary = summarise_sizes(sizes)
+    choice = {
+        "reference": study["reference"], "reference_label": levels[study["reference"]].label(),
+        "level": choose(summary, study["target_ppm"], study["limit_ppm"]),
+        "cluster_size": choose(sizes_summary.assign(name=sizes_summary["second_shell_r_cut_A"]),
+                               study["target_ppm"], study["limit_ppm"], key="mae_centred_vs_largest_ppm",
+                               name="name"),
+        "size_level": study["size_level"], "largest_radius_A": radii[-1], "n_clusters": len(chosen),
+        "threads": threads,
+    }
+    return {"ladder": table, "ladder_summary": summary, "sizes": sizes, "sizes_summary": sizes_summary,
+            "choice": choice}
