@@ -127,6 +127,15 @@ CASES = [
     ("basis-gap", _set(["dft", "level_check"], {"n_clusters": 4, "basis": {"Li": "6-31G*", "O": "6-31G*"}}),
      ["dft.level_check.basis", "'default'"]),
     ("heat-above-target", _set(["md", "heat_start_K"], 400.0), ["md.heat_start_K", "above md.temperature_K"]),
+    ("level-study-unknown-reference", _set(["dft", "level_study"], {"reference": "PBE0/def2-QZVP"}),
+     ["dft.level_study.reference", "'PBE0/def2-QZVP'", "PBE/pcSseg-2"]),
+    ("level-study-duplicate", _set(["dft", "level_study"], {"levels": [
+        {"name": "a", "method": "PBE", "basis": {"default": "6-31G"}, "density_fit": True},
+        {"name": "a", "method": "PBE", "basis": {"default": "6-31G*"}, "density_fit": True}], "reference": "a"}),
+     ["dft.level_study.levels", "unique"]),
+    ("level-study-basis-newline", _set(["dft", "level_study"], {"levels": [
+        {"name": "a", "method": "PBE", "basis": {"default": "6-31G*\n"}, "density_fit": True}], "reference": "a"}),
+     ["dft.level_study.levels[0].basis.default", "external program"]),
     ("model-file-missing", _many(_set(["md", "potential"], "mace"), _set(["md", "model_path"], "no/such.model")),
      ["md.model_path", "does not exist"]),
 ]
