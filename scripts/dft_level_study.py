@@ -1,5 +1,6 @@
 """Rule level_study: relative 7Li shifts vs level of theory and vs cluster size (tables, figures, choice)."""
 import json
+from pathlib import Path
 
 from linmr import fileio
 from linmr.dft import program_memory_mb
@@ -8,7 +9,9 @@ from linmr.logs import rule_log
 
 with rule_log(snakemake) as smk:
     out = study_bundles(smk.input.bundles, smk.input.trajs, smk.params.dft, smk.params.study, smk.params.clusters,
-                        smk.params.charges, program_memory_mb(smk.resources.mem_mb), threads=smk.threads)
+                        smk.params.charges, program_memory_mb(smk.resources.mem_mb), threads=smk.threads,
+                        # every shielding computed so far (kept when the job fails): a rerun computes only new ones
+                        cache_path=Path(smk.output.ladder).parent / "computed.jsonl")
     for key in ("ladder", "ladder_summary", "sizes", "sizes_summary"):
         fileio.write_csv(smk.output[key], out[key])
     fileio.write_json(smk.output.choice, out["choice"])

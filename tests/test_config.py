@@ -437,7 +437,8 @@ REHEARSAL_SIZES = {
     "model.active_learning.rounds", "model.active_learning.per_round", "spectra.window_ps", "spectra.n_blocks",
     "dft.backend", "dft.method", "dft.basis.Li", "dft.basis.default", "dft.giao_density_fit", "dft.grid_level",
     "dft.max_memory_mb", "dft.threads", "dft.max_failed_fraction", "dft.level_check.n_clusters",
-    "dft.level_check.basis.Li", "dft.level_check.basis.default",
+    "dft.level_check.basis.Li", "dft.level_check.basis.default", "dft.level_study.n_clusters",
+    "dft.level_study.reference", "dft.level_study.levels", "dft.level_study.size_level", "dft.level_study.radii_A",
 }
 
 

@@ -107,3 +107,34 @@ def test_cluster_size_study_recuts_the_same_environment():
     big = table[table["second_shell_r_cut_A"] == 4.5]["sigma_ppm"].to_numpy()
     assert summary.loc[0.0, "mean_abs_delta_sigma_vs_largest_ppm"] == pytest.approx(np.abs(first - big).mean())
     assert summary.loc[0.0, "mean_abs_delta_sigma_vs_largest_ppm"] > 0.01  # the second-shell water is felt
+
+
+def test_cache_reuses_computed_shieldings_and_survives_a_torn_line(tmp_path):
+    from linmr.dft.level_study import ResultCache
+
+    levels = {"small": Level(method="HF", basis={"default": "STO-3G"})}
+    clusters = _water_clusters()[:2]
+    path = tmp_path / "computed.jsonl"
+    first = ladder(clusters, pyscf_backend, levels, log=lambda *a: None, cache=ResultCache(path))
+    assert not first["cached"].any() and len(path.read_text().splitlines()) == 2
+    with open(path, "a") as fh:
+        fh.write('{"input_sha256": "abc", "sigma_pp')  # a job killed mid-write
+    calls = []
+
+    class Counting:
+        program_version = staticmethod(pyscf_backend.program_version)
+
+        @staticmethod
+        def shielding(*a, **k):
+            calls.append(1)
+            return pyscf_backend.shielding(*a, **k)
+
+    levels["big"] = Level(method="HF", basis={"default": "6-31G"})  # a level added to the ladder
+    again = ladder(clusters, Counting, levels, log=lambda *a: None, cache=ResultCache(path))
+    assert len(calls) == 2  # only the new level is computed
+    small = again[again["level"] == "small"]
+    assert small["cached"].all() and list(small["sigma_ppm"]) == list(first["sigma_ppm"])
+    moved = [a.copy() for a in clusters]
+    moved[0].positions[1] += 0.01  # another geometry is another input
+    ladder(moved, Counting, {"small": levels["small"]}, log=lambda *a: None, cache=ResultCache(path))
+    assert len(calls) == 3

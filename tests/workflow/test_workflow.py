@@ -1,4 +1,5 @@
 """End to end: Snakemake runs every rule on the micro config (two concentrations, a few minutes)."""
+import json
 import re
 import shutil
 import subprocess
@@ -91,6 +92,24 @@ def test_micro_campaign_runs_every_rule(tmp_path):
     assert _planned(tmp_path, model={"active_learning": {"rounds": 1, "per_round": 3}}) == {
         "active_learning", "predict", "figures", "provenance", "all"}
     assert _planned(tmp_path, md={"prod_steps": 28}) >= {"md", "clusters"} | after_dft - {"dft_reference"}
+    # the level study (not in all): a ladder key plans nothing of the campaign; run on the finished micro campaign
+    study = {"n_clusters": 3, "reference": "PBE/6-31G", "radii_A": [4.0],
+             "levels": [{"name": "PBE/6-31G", "method": "PBE", "basis": {"default": "6-31G"}, "density_fit": True}]}
+    assert _planned(tmp_path, dft={"level_study": study}) == set()
+    out = subprocess.run(SNAKEMAKE + ["--cores", "2", "--configfile", "changed.yaml", "level_study"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-4000:]
+    ladder = pd.read_csv(r / "dft/level_study/ladder.csv")
+    assert len(ladder) == 6 and set(ladder["level"]) == {"campaign", "PBE/6-31G"} and set(ladder["status"]) == {"ok"}
+    sizes = pd.read_csv(r / "dft/level_study/cluster_size.csv")
+    assert sorted(set(sizes["second_shell_r_cut_A"])) == [0.0, 4.0]
+    first, wide = (sizes[sizes["second_shell_r_cut_A"] == rad]["n_atoms"].to_numpy() for rad in (0.0, 4.0))
+    assert (wide >= first).all()
+    choice = json.loads((r / "dft/level_study/choice.json").read_text())
+    assert choice["reference"] == "PBE/6-31G" and choice["n_clusters"] == 3
+    for fig in ("level_ladder", "cluster_size"):
+        assert (r / f"dft/level_study/{fig}.png").stat().st_size > 10_000
+    assert (tmp_path / "logs/dft/level_study.log").stat().st_size > 0
 
 
 def _planned(proj: Path, **changes) -> set[str]:

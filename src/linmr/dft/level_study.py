@@ -44,7 +44,49 @@ def level_from_entry(entry: dict, grid_level: int) -> Level:
                  grid_level=grid_level)
 
 
-def _compute(backend, atoms: Atoms, level: Level, max_memory_mb: int, threads: int) -> dict:
+class ResultCache:
+    """Computed shieldings of the studies, one JSON line per calculation keyed by
+    :func:`~linmr.dft.runner.input_hash` (geometry, charge, level, program): a rerun (another level added, the job
+    killed) computes only what is new. A torn last line is ignored; lines of other inputs are never used."""
+
+    def __init__(self, path):
+        import json
+        from pathlib import Path
+
+        self.path = Path(path)
+        self.rows: dict[str, dict] = {}
+        if self.path.exists():
+            for line in self.path.read_text().splitlines():
+                try:
+                    row = json.loads(line)
+                    self.rows[row["input_sha256"]] = row
+                except (ValueError, KeyError, TypeError):
+                    continue
+
+    def put(self, key: str, row: dict) -> None:
+        import json
+        import os
+
+        self.rows[key] = {**row, "input_sha256": key}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a") as fh:
+            fh.write(json.dumps(self.rows[key]) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def _compute(backend, atoms: Atoms, level: Level, max_memory_mb: int, threads: int,
+             cache: ResultCache | None = None) -> dict:
+    if cache is not None:
+        from .runner import input_hash
+
+        key = input_hash(atoms, level, backend.program_version())
+        if key in cache.rows:
+            return {k: v for k, v in cache.rows[key].items() if k != "input_sha256"} | {"cached": True}
+        row = _compute(backend, atoms, level, max_memory_mb, threads)
+        if row["status"] == "ok":  # a failure is tried again on the next run
+            cache.put(key, row)
+        return row | {"cached": False}
     t0 = time.perf_counter()
     try:
         res = backend.shielding(atoms, level, [0], max_memory_mb=max_memory_mb, nproc=threads)
@@ -63,15 +105,16 @@ def _cluster_row(a: Atoms) -> dict:
 
 
 def ladder(clusters: list[Atoms], backend, levels: dict[str, Level], max_memory_mb: int = 4000, threads: int = 1,
-           log=print) -> pd.DataFrame:
+           log=print, cache: ResultCache | None = None) -> pd.DataFrame:
     """σ_iso(7Li) of atom 0 of every cluster at every level: one row per (cluster, level)."""
     rows = []
     for k, a in enumerate(clusters):
         for name, lvl in levels.items():
             r = {**_cluster_row(a), "level": name, "level_label": lvl.label(),
-                 **_compute(backend, a, lvl, max_memory_mb, threads)}
+                 **_compute(backend, a, lvl, max_memory_mb, threads, cache)}
             log(f"[{k + 1}/{len(clusters)}] {r['cluster_id']} ({len(a)} atoms) {name}: "
-                f"sigma {r['sigma_ppm']:.3f} ppm, {r['wall_s']:.1f} s wall, {r['nao']} AOs {r['reason']}")
+                f"sigma {r['sigma_ppm']:.3f} ppm, {r['wall_s']:.1f} s wall, {r['nao']} AOs"
+                f"{' (computed before)' if r.get('cached') else ''} {r['reason']}")
             rows.append(r)
     return pd.DataFrame(rows)
 
@@ -115,7 +158,7 @@ def choose(summary: pd.DataFrame, target_ppm: float = 0.1, limit_ppm: float = 0.
 
 def cluster_sizes(environments: list[tuple[Atoms, Atoms]], radii: list[float | None], backend, level: Level,
                   charges: dict, r_cut: float, donors, max_memory_mb: int = 4000, threads: int = 1,
-                  log=print) -> pd.DataFrame:
+                  log=print, cache: ResultCache | None = None) -> pd.DataFrame:
     """σ_iso(7Li) of each environment ``(cluster, frame)`` re-cut from its MD frame at each second-shell radius
     (None: first shell only, as the campaign cuts it): one row per (cluster, radius)."""
     from ..system.clusters import cut_cluster
@@ -127,9 +170,10 @@ def cluster_sizes(environments: list[tuple[Atoms, Atoms]], radii: list[float | N
                               second_shell_r_cut=radius)
             r = {**_cluster_row(cluster), "second_shell_r_cut_A": 0.0 if radius is None else float(radius),
                  "n_atoms": len(cut), "n_molecules": len(set(cut.get_array("mol_id").tolist())),
-                 "charge_e": int(cut.info["charge"]), **_compute(backend, cut, level, max_memory_mb, threads)}
+                 "charge_e": int(cut.info["charge"]), **_compute(backend, cut, level, max_memory_mb, threads, cache)}
             log(f"[{k + 1}/{len(environments)}] {r['cluster_id']} radius {r['second_shell_r_cut_A']:.1f} A: "
-                f"{len(cut)} atoms, sigma {r['sigma_ppm']:.3f} ppm, {r['wall_s']:.1f} s {r['reason']}")
+                f"{len(cut)} atoms, sigma {r['sigma_ppm']:.3f} ppm, {r['wall_s']:.1f} s"
+                f"{' (computed before)' if r.get('cached') else ''} {r['reason']}")
             rows.append(r)
     return pd.DataFrame(rows)
 
@@ -156,7 +200,7 @@ def summarise_sizes(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def study_bundles(bundle_paths, traj_paths, dft: dict, study: dict, cut: dict, charges: dict,
-                  max_memory_mb: int, threads: int = 1, log=print) -> dict:
+                  max_memory_mb: int, threads: int = 1, log=print, cache_path=None) -> dict:
     """The level_study rule: ``study.n_clusters`` diverse clusters of the bundles
     (:func:`~linmr.dft.level_check.diverse_subset`) through the ladder (the campaign level added as
     ``campaign``) and, at ``study.size_level``, through the second-shell radii, re-cut from their MD frames
@@ -185,7 +229,10 @@ def study_bundles(bundle_paths, traj_paths, dft: dict, study: dict, cut: dict, c
     chosen = diverse_subset(pool, study["n_clusters"])
     log(f"{len(chosen)} of {len(pool)} clusters: {[a.info['cluster_id'] for a in chosen]}")
     backend = get_backend(dft["backend"])
-    table = ladder(chosen, backend, levels, max_memory_mb, threads, log=log)
+    cache = ResultCache(cache_path) if cache_path else None
+    if cache is not None and cache.rows:
+        log(f"{len(cache.rows)} computed shielding(s) in {cache_path}: reused where the input is the same")
+    table = ladder(chosen, backend, levels, max_memory_mb, threads, log=log, cache=cache)
     summary = summarise_ladder(table, study["reference"])
 
     trajs = {Path(p).parent.name: p for p in traj_paths}
@@ -201,7 +248,7 @@ def study_bundles(bundle_paths, traj_paths, dft: dict, study: dict, cut: dict, c
         envs.append((a, frames[conc][int(a.info["frame"])]))
     radii = [None] + sorted(float(r) for r in study["radii_A"])
     sizes = cluster_sizes(envs, radii, backend, levels[study["size_level"]], charges, cut["r_cut_A"],
-                          cut["donor_elements"], max_memory_mb, threads, log=log)
+                          cut["donor_elements"], max_memory_mb, threads, log=log, cache=cache)
     sizes_summary = summarise_sizes(sizes)
     choice = {
         "reference": study["reference"], "reference_label": levels[study["reference"]].label(),
