@@ -409,7 +409,9 @@ def _check_clusters(config: dict) -> None:
     lc = config["dft"]["level_check"]
     if lc["n_clusters"] < 2:
         raise LinmrError("config key 'dft.level_check.n_clusters': relative shifts need at least 2 clusters")
-    study = config["dft"]["level_study"]
+    study = config["dft"].get("level_study")
+    if not study or not {"levels", "reference", "size_level"} <= set(study):  # checked before defaults are filled
+        return
     names = ["campaign"] + [e["name"] for e in study["levels"]]
     if len(set(names)) < len(names):
         raise LinmrError(f"config key 'dft.level_study.levels': level names must be unique and not 'campaign', got {names[1:]}")

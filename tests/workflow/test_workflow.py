@@ -96,7 +96,7 @@ def test_micro_campaign_runs_every_rule(tmp_path):
     study = {"n_clusters": 3, "reference": "PBE/6-31G", "radii_A": [4.0],
              "levels": [{"name": "PBE/6-31G", "method": "PBE", "basis": {"default": "6-31G"}, "density_fit": True}]}
     assert _planned(tmp_path, dft={"level_study": study}) == set()
-    out = subprocess.run(SNAKEMAKE + ["--cores", "2", "--configfile", "changed.yaml", "level_study"], cwd=tmp_path,
+    out = subprocess.run(SNAKEMAKE + ["level_study", "--cores", "2", "--configfile", "changed.yaml"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-4000:]
     ladder = pd.read_csv(r / "dft/level_study/ladder.csv")
