@@ -138,3 +138,37 @@ def test_cache_reuses_computed_shieldings_and_survives_a_torn_line(tmp_path):
     moved[0].positions[1] += 0.01  # another geometry is another input
     ladder(moved, Counting, {"small": levels["small"]}, log=lambda *a: None, cache=ResultCache(path))
     assert len(calls) == 3
+
+
+def test_study_bundles_on_written_bundles_and_trajectory(tmp_path):
+    """The rule's entry point: clusters from bundle files (an empty one included), re-cut from the trajectory."""
+    from ase.io import write
+
+    from linmr.dft.level_study import study_bundles
+    from linmr.system.clusters import cut_cluster
+
+    frames = [_water_frame(0.0), _water_frame(0.5)]
+    (tmp_path / "1M").mkdir()
+    write(tmp_path / "1M/production.extxyz", frames, format="extxyz")
+    clusters = []
+    for k, f in enumerate(frames):
+        c = cut_cluster(f, 0, 2.6, {"Li": 1, "W": 0}, donors=("O",))
+        c.info.update(cluster_id=f"1M-{k:04d}", concentration="1M", frame=k)
+        clusters.append(c)
+    write(tmp_path / "b0.extxyz", clusters, format="extxyz")
+    (tmp_path / "b1.extxyz").write_text("")
+    dft = {"method": "HF", "basis": {"default": "STO-3G"}, "density_fit": True, "giao_density_fit": True,
+           "grid_level": 0, "solvent": None, "backend": "pyscf"}
+    study = {"n_clusters": 2, "reference": "big", "size_level": "campaign", "radii_A": [4.5], "target_ppm": 0.1,
+             "limit_ppm": 0.2, "levels": [{"name": "big", "method": "HF", "basis": {"default": "6-31G"},
+                                           "density_fit": True}]}
+    out = study_bundles([tmp_path / "b0.extxyz", tmp_path / "b1.extxyz"], [tmp_path / "1M/production.extxyz"], dft,
+                        study, {"r_cut_A": 2.6, "donor_elements": ["O"]}, {"Li": 1, "W": 0}, 2000,
+                        log=lambda *a: None, cache_path=tmp_path / "computed.jsonl")
+    assert len(out["ladder"]) == 4 and list(out["sizes"]["n_atoms"]) == [7, 10, 7, 10]
+    assert out["choice"]["reference"] == "big" and out["choice"]["largest_radius_A"] == 4.5
+    # the first-shell cut is the campaign-level cluster itself, and both frames share their first shell: one
+    # calculation per distinct input (campaign, big, two different 4.5 A cuts)
+    assert out["sizes"]["cached"].iloc[0] and out["sizes"]["cached"].iloc[2]
+    assert len((tmp_path / "computed.jsonl").read_text().splitlines()) == 4
+    assert out["sizes"]["sigma_ppm"].iloc[1] != pytest.approx(out["sizes"]["sigma_ppm"].iloc[3])

@@ -97,20 +97,27 @@ def run(
     return table, summary
 
 
-def check_bundles(bundle_paths, dft: dict, check: dict, max_memory_mb: int, nproc: int = 1,
-                  log=print) -> tuple[pd.DataFrame, dict]:
-    """The level_check rule: ``check.n_clusters`` diverse clusters of the bundles (:func:`diverse_subset`),
-    at the configured level and at ``check.basis`` (same functional); see :func:`run`."""
+def diverse_from_bundles(bundle_paths, n: int, log=print) -> list[Atoms]:
+    """:func:`diverse_subset` of every cluster in the bundle files (an empty bundle holds none)."""
     import os
 
     from ..readers import read_frames
-    from . import get_backend, level_from_config
 
     pool = []
     for path in bundle_paths:
         if os.path.getsize(path):
             pool += read_frames(path, what="cluster bundle", periodic=False)
-    chosen = diverse_subset(pool, check["n_clusters"])
+    chosen = diverse_subset(pool, n)
     log(f"{len(chosen)} of {len(pool)} clusters: {[a.info['cluster_id'] for a in chosen]}")
+    return chosen
+
+
+def check_bundles(bundle_paths, dft: dict, check: dict, max_memory_mb: int, nproc: int = 1,
+                  log=print) -> tuple[pd.DataFrame, dict]:
+    """The level_check rule: ``check.n_clusters`` diverse clusters of the bundles (:func:`diverse_subset`),
+    at the configured level and at ``check.basis`` (same functional); see :func:`run`."""
+    from . import get_backend, level_from_config
+
+    chosen = diverse_from_bundles(bundle_paths, check["n_clusters"], log=log)
     return run(chosen, get_backend(dft["backend"]), level_from_config(dft), check["basis"],
                max_memory_mb=max_memory_mb, nproc=nproc, log=log)

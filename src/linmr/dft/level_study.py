@@ -206,28 +206,16 @@ def study_bundles(bundle_paths, traj_paths, dft: dict, study: dict, cut: dict, c
     ``campaign``) and, at ``study.size_level``, through the second-shell radii, re-cut from their MD frames
     (``traj_paths``, one ``results/md/<conc>/production.extxyz`` per concentration). Returns the four tables and
     the choice (cheapest level and smallest radius within ``target_ppm``, else ``limit_ppm``)."""
-    import os
     from pathlib import Path
 
     from ..readers import read_frames
     from . import get_backend, level_from_config
-    from .level_check import diverse_subset
+    from .level_check import diverse_from_bundles
 
-    levels = {"campaign": level_from_config(dft)}
-    for entry in study["levels"]:
-        if entry["name"] in levels:
-            raise LinmrError(f"config key 'dft.level_study.levels': two levels named {entry['name']!r}")
-        levels[entry["name"]] = level_from_entry(entry, dft["grid_level"])
-    for key in ("reference", "size_level"):
-        if study[key] not in levels:
-            raise LinmrError(f"config key 'dft.level_study.{key}': {study[key]!r} is not a level of the ladder "
-                             f"{list(levels)}")
-    pool = []
-    for path in bundle_paths:
-        if os.path.getsize(path):
-            pool += read_frames(path, what="cluster bundle", periodic=False)
-    chosen = diverse_subset(pool, study["n_clusters"])
-    log(f"{len(chosen)} of {len(pool)} clusters: {[a.info['cluster_id'] for a in chosen]}")
+    # names unique, reference and size_level among them: checked with the config (linmr.config)
+    levels = {"campaign": level_from_config(dft)} | {e["name"]: level_from_entry(e, dft["grid_level"])
+                                                      for e in study["levels"]}
+    chosen = diverse_from_bundles(bundle_paths, study["n_clusters"], log=log)
     backend = get_backend(dft["backend"])
     cache = ResultCache(cache_path) if cache_path else None
     if cache is not None and cache.rows:
