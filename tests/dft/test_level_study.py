@@ -132,6 +132,7 @@ def test_cache_reuses_computed_shieldings_and_survives_a_torn_line(tmp_path):
     levels["big"] = Level(method="HF", basis={"default": "6-31G"})  # a level added to the ladder
     again = ladder(clusters, Counting, levels, log=lambda *a: None, cache=ResultCache(path))
     assert len(calls) == 2  # only the new level is computed
+    assert len(ResultCache(path).rows) == 4  # rows written after the torn line are whole
     small = again[again["level"] == "small"]
     assert small["cached"].all() and list(small["sigma_ppm"]) == list(first["sigma_ppm"])
     moved = [a.copy() for a in clusters]

@@ -69,8 +69,9 @@ class ResultCache:
 
         self.rows[key] = {**row, "input_sha256": key}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a") as fh:
-            fh.write(json.dumps(self.rows[key]) + "\n")
+        with open(self.path, "ab+") as fh:
+            torn = fh.seek(0, os.SEEK_END) > 0 and (fh.seek(-1, os.SEEK_END), fh.read(1))[1] != b"\n"
+            fh.write(("\n" if torn else "").encode() + (json.dumps(self.rows[key]) + "\n").encode())
             fh.flush()
             os.fsync(fh.fileno())
 
