@@ -371,6 +371,8 @@ _PROGRAM_STRINGS = {
     "dft.method": r"[A-Za-z0-9()+_-]+",
     "dft.basis": r"[A-Za-z0-9*+(),._-]+",
     "dft.level_check.basis": r"[A-Za-z0-9*+(),._-]+",
+    "dft.level_study.levels[].method": r"[A-Za-z0-9()+_-]+",
+    "dft.level_study.levels[].basis": r"[A-Za-z0-9*+(),._-]+",
     "potential.cp2k.functional": r"[A-Za-z0-9_-]+",
     "potential.cp2k.basis": r"[A-Za-z0-9-]+",
     "potential.cp2k.executable": r"[A-Za-z0-9_./-]+",
@@ -378,26 +380,31 @@ _PROGRAM_STRINGS = {
 }
 
 
-def _get(config: dict, dotted: str):
-    node = config
+def _get(config: dict, dotted: str) -> list[tuple[str, object]]:
+    """``(key, value)`` pairs at ``dotted``; ``name[]`` steps into every item of a list (``name[k]`` in the key)."""
+    found = [("", config)]
     for k in dotted.split("."):
-        if not isinstance(node, dict) or k not in node:
-            return None
-        node = node[k]
-    return node
+        step = []
+        for where, node in found:
+            name = k.removesuffix("[]")
+            if not isinstance(node, dict) or name not in node:
+                continue
+            here = f"{where}.{name}".lstrip(".")
+            if k.endswith("[]"):
+                step += [(f"{here}[{i}]", item) for i, item in enumerate(node[name] or [])]
+            else:
+                step.append((here, node[name]))
+        found = step
+    return found
 
 
 def _check_program_strings(config: dict) -> None:
     for key, pattern in _PROGRAM_STRINGS.items():
-        value = _get(config, key)
-        values = value.items() if isinstance(value, dict) else [(None, value)]
-        for sub, v in values:
-            if v is None:
-                continue
-            if not isinstance(v, str) or not re.fullmatch(pattern, v):
-                where = f"{key}.{sub}" if sub else key
-                raise LinmrError(f"config key {where!r}: {v!r} is not allowed in an external program's input; "
-                                 f"allowed characters: {pattern[1:-2]}")
+        for where, value in _get(config, key):
+            for sub, v in value.items() if isinstance(value, dict) else [(None, value)]:
+                if v is not None and (not isinstance(v, str) or not re.fullmatch(pattern, v)):
+                    raise LinmrError(f"config key {f'{where}.{sub}' if sub else where!r}: {v!r} is not allowed in an "
+                                     f"external program's input; allowed characters: {pattern[1:-2]}")
 
 
 def _check_clusters(config: dict) -> None:
@@ -418,13 +425,6 @@ def _check_clusters(config: dict) -> None:
     for key in ("reference", "size_level"):
         if study[key] not in names:
             raise LinmrError(f"config key 'dft.level_study.{key}': {study[key]!r} is not a level of the ladder {names}")
-    for k, e in enumerate(study["levels"]):
-        where = f"dft.level_study.levels[{k}]"
-        if not re.fullmatch(_PROGRAM_STRINGS["dft.method"], e["method"]):
-            raise LinmrError(f"config key '{where}.method': {e['method']!r} is not allowed in an external program's input")
-        for el, b in e["basis"].items():
-            if not re.fullmatch(_PROGRAM_STRINGS["dft.basis"], b):
-                raise LinmrError(f"config key '{where}.basis.{el}': {b!r} is not allowed in an external program's input")
 
 
 def _check_names_and_files(config: dict) -> None:

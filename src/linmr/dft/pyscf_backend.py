@@ -142,7 +142,7 @@ def df_hybrid_vind(mf, mo_coeff, mo_occ, hyb: float):
     hybrid, with exchange built from orbitals: K[A C_o^T] = sum_P (L_P A)(L_P C_o)^T, A = C (2 U).
 
     PySCF's ``gen_vind`` builds K from the (non-symmetric) density matrix, nao^3 per auxiliary function; this
-    costs nao^2 nocc, the same result (tested to 1e-9 ppm). The response of a pure functional to an imaginary
+    costs nao^2 nocc, the same result (tested to 1e-7 ppm). The response of a pure functional to an imaginary
     perturbation is zero, J of an antisymmetric density is zero: only -hyb/2 K remains."""
     from pyscf import lib
 
@@ -312,14 +312,12 @@ def shielding(
     if level.density_fit and level.giao_density_fit:
         h1 = giao_fock_density_fitted(mf)
         n.get_fock = lambda dm0=None, gauge_orig=None: h1
+    vind = None
     if level.density_fit and level.method.upper() != "HF" and not pure:
-        omega, alpha, hyb = mf._numint.rsh_and_hybrid_coeff(mf.xc, spin=mol.spin)
+        omega, _, hyb = mf._numint.rsh_and_hybrid_coeff(mf.xc, spin=mol.spin)
         if omega == 0:  # global hybrid: orbital-factored exchange response (range-separated: PySCF's own)
-            tensors = _with_vind(n, df_hybrid_vind(mf, mf.mo_coeff, mf.mo_occ, hyb))
-        else:
-            tensors = np.asarray(n.kernel())
-    else:
-        tensors = np.asarray(n.kernel())
+            vind = df_hybrid_vind(mf, mf.mo_coeff, mf.mo_occ, hyb)
+    tensors = _with_vind(n, vind) if vind is not None else np.asarray(n.kernel())
     t2 = time.perf_counter()
     sigma = {int(i): float(np.trace(t) / 3.0) for i, t in zip(atom_indices, tensors)}
     return {
