@@ -8,4 +8,5 @@ with rule_log(snakemake) as smk:
     p, w = smk.params, smk.wildcards
     print(potential.train_member(smk.input.labels, smk.input.new, (smk.input.previous or [None])[0], p.potential,
                                  p.species, int(w.member), int(w.round), smk.output.model, p.work_dir,
-                                 threads=smk.threads))
+                                 threads=smk.threads, previous_frozen=(smk.input.previous_frozen or [None])[0],
+                                 out_frozen=smk.output.frozen))

@@ -127,6 +127,10 @@ CASES = [
     ("basis-gap", _set(["dft", "level_check"], {"n_clusters": 4, "basis": {"Li": "6-31G*", "O": "6-31G*"}}),
      ["dft.level_check.basis", "'default'"]),
     ("heat-above-target", _set(["md", "heat_start_K"], 400.0), ["md.heat_start_K", "above md.temperature_K"]),
+    ("reuse-lr-below-stop", _many(_set(["md", "engine"], "lammps"), _set(["md", "potential"], "deepmd"),
+                                  _set(["potential"], {"n_salt": [1, 1], "deepmd": {"reuse_steps": 100, "reuse_start_lr": 1e-6,
+                                                                  "stop_lr": 1e-5}})),
+     ["potential.deepmd.stop_lr", "reuse_start_lr"]),
     ("level-study-unknown-reference", _set(["dft", "level_study"], {"reference": "PBE0/def2-QZVP"}),
      ["dft.level_study.reference", "'PBE0/def2-QZVP'", "PBE/pcSseg-2"]),
     ("level-study-duplicate", _set(["dft", "level_study"], {"levels": [

@@ -360,6 +360,10 @@ def _check_protocol(config: dict) -> None:
     if pot and potential_stage(config) and pot["deepmd"]["stop_lr"] > pot["deepmd"]["start_lr"]:
         raise LinmrError(f"config key 'potential.deepmd.stop_lr': {pot['deepmd']['stop_lr']} is above "
                          f"potential.deepmd.start_lr = {pot['deepmd']['start_lr']}; the learning rate decays")
+    if (pot and potential_stage(config) and pot["deepmd"]["reuse_steps"]
+            and pot["deepmd"]["stop_lr"] > pot["deepmd"]["reuse_start_lr"]):
+        raise LinmrError(f"config key 'potential.deepmd.stop_lr': {pot['deepmd']['stop_lr']} is above "
+                         f"potential.deepmd.reuse_start_lr = {pot['deepmd']['reuse_start_lr']}; the learning rate decays")
     path = md["model_path"]
     if path and not Path(path).is_file():
         raise LinmrError(f"config key 'md.model_path': file {path!r} does not exist")

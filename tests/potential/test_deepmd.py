@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from ase.io import read
 
-from linmr import config
+from linmr import LinmrError, config
 
 from .conftest import ROOT, _lmp_available
 
@@ -50,7 +50,8 @@ def ensemble(settings, labels):
 
     d = labels[0]
     out = [potential.train_member([d / "labels.extxyz"], [d / "labels.extxyz"], None, settings["potential"], SPECIES,
-                                  m, 0, d / f"model_{m}.pb", d / f"train_{m}") for m in range(2)]
+                                  m, 0, d / f"model_{m}.pb", d / f"train_{m}", out_frozen=d / f"frozen_{m}.pb")
+           for m in range(2)]
     return [str(d / f"model_{m}.pb") for m in range(2)], out
 
 
@@ -73,6 +74,31 @@ def test_ensemble_trains_freezes_compresses_and_is_measured(ensemble, labels):
     assert acc["n_frames"] == 2 and 0 < acc["force_rmse_eV_A"] < 20 and np.isfinite(acc["energy_rmse_meV_per_atom"])
     devi = deepmd.max_force_deviation(models, labels[1])
     assert devi.shape == (10,) and (devi > 0).all()  # two differently seeded models disagree somewhat
+
+
+def test_a_later_round_starts_from_the_previous_rounds_model(settings, ensemble, labels, tmp_path):
+    """reuse_steps: round 1 starts from round 0's uncompressed model (dp train --init-frz-model). At a learning rate
+    of 1e-8 its 5 steps cannot move the weights, so it predicts what its starting model predicts, while a model
+    trained from scratch (the other member) disagrees with it."""
+    from linmr import potential
+    from linmr.potential import deepmd
+
+    d, frames = labels[0], labels[1]
+    models, _ = ensemble
+    dp = {**settings["potential"]["deepmd"], "reuse_steps": 5, "reuse_start_lr": 1e-8, "stop_lr": 1e-9}
+    pot = {**settings["potential"], "deepmd": dp}
+    info = potential.train_member([d / "labels.extxyz"], [d / "labels.extxyz"], d / "model_0.pb", pot, SPECIES, 0, 1,
+                                  tmp_path / "model_0.pb", tmp_path / "train_0", previous_frozen=d / "frozen_0.pb",
+                                  out_frozen=tmp_path / "frozen_0.pb")
+    assert info["numb_steps"] == 5 and info["init_frz_model"] == str(d / "frozen_0.pb")
+    assert (tmp_path / "frozen_0.pb").stat().st_size > 10_000
+    same = deepmd.max_force_deviation([models[0], str(tmp_path / "model_0.pb")], frames)
+    other = deepmd.max_force_deviation([models[1], str(tmp_path / "model_0.pb")], frames)
+    assert same.max() < 1e-3 < other.min(), (same, other)
+    # without the previous round's model there is nothing to start from: a clear error, no silent scratch run
+    with pytest.raises(LinmrError, match="reuse_steps"):
+        potential.train_member([d / "labels.extxyz"], [d / "labels.extxyz"], d / "model_0.pb", pot, SPECIES, 0, 1,
+                               tmp_path / "m.pb", tmp_path / "t")
 
 
 def test_lammps_deviation_equals_the_python_ensembles(ensemble, tiny_box, tmp_path):

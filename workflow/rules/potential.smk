@@ -120,8 +120,10 @@ rule potential_train:
                                 conc=CONCS),
         new=lambda w: expand("results/potential/round_{round}/labels_{conc}.extxyz", round=w.round, conc=CONCS),
         previous=lambda w: [f"results/potential/round_{int(w.round) - 1}/model_{w.member}.pb"] if int(w.round) else [],
+        previous_frozen=lambda w: [f"results/potential/round_{int(w.round) - 1}/frozen_{w.member}.pb"] if int(w.round) else [],
     output:
         model="results/potential/round_{round}/model_{member}.pb",
+        frozen="results/potential/round_{round}/frozen_{member}.pb",  # uncompressed: the next round may start from it
     benchmark:
         "results/benchmarks/potential_train/{round}_{member}.tsv"
     log:

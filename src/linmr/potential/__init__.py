@@ -205,16 +205,24 @@ def read_labels(paths) -> list[Atoms]:
 
 
 def train_member(label_paths, new_label_paths, previous_model, potential: dict, species: list[str], member: int,
-                 round_: int, out_model, work_dir, threads: int = 1, log=print) -> dict:
+                 round_: int, out_model, work_dir, threads: int = 1, log=print, previous_frozen=None,
+                 out_frozen=None) -> dict:
     """One ensemble member of a round, trained on every training label so far (test frames held out, used as
-    deepmd-kit's validation set). A round that added no label copies the previous round's model."""
+    deepmd-kit's validation set). A round that added no label copies the previous round's model. With
+    ``potential.deepmd.reuse_steps``, a later round starts from ``previous_frozen`` (the same member's uncompressed
+    model of the round before) instead of from scratch. ``out_frozen`` receives the uncompressed frozen model."""
     from ..fileio import copy_file
     from . import deepmd
 
     if round_ > 0 and not read_labels(new_label_paths):
         copy_file(previous_model, out_model)
+        if out_frozen is not None:
+            copy_file(previous_frozen or previous_model, out_frozen)
         log(f"round {round_}: no new labels (converged); model {member} copied from {previous_model}")
         return {"copied": True}
+    reuse = round_ > 0 and bool(potential["deepmd"]["reuse_steps"])
+    if reuse and previous_frozen is None:
+        raise LinmrError("potential.deepmd.reuse_steps is set but no previous round's frozen model was given")
     frames = read_labels(label_paths)
     train = [f for f in frames if f.info.get("split") != "test"]
     test = [f for f in frames if f.info.get("split") == "test"] or train[-1:]
@@ -225,7 +233,8 @@ def train_member(label_paths, new_label_paths, previous_model, potential: dict, 
     train_sys = deepmd.write_systems(train, wd / "data" / "train", tm)
     valid_sys = deepmd.write_systems(test, wd / "data" / "valid", tm)
     out = deepmd.train(potential["deepmd"], tm, train_sys, valid_sys, seed=1 + 97 * member + 10007 * round_,
-                       work_dir=wd / "run", out_model=out_model, threads=threads, log=log)
+                       work_dir=wd / "run", out_model=out_model, threads=threads, log=log,
+                       init_frz_model=previous_frozen if reuse else None, out_frozen=out_frozen)
     return {"copied": False, "n_train_frames": len(train), "n_valid_frames": len(test), **out}
 
 

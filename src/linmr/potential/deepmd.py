@@ -87,17 +87,27 @@ def _dp(args: list[str], cwd: Path, log_name: str, threads: int) -> float:
 
 
 def train(settings: dict, type_map: list[str], train_systems: list[str], valid_systems: list[str], seed: int,
-          work_dir: str | Path, out_model: str | Path, threads: int = 1, log=print) -> dict:
+          work_dir: str | Path, out_model: str | Path, threads: int = 1, log=print, init_frz_model=None,
+          out_frozen=None) -> dict:
     """Train, freeze (and, with ``compress``, compress) one model in ``work_dir``; the model is copied to
-    ``out_model``. Returns timings (s) and the last learning-curve line (energy/force RMSE on validation)."""
+    ``out_model`` and, where ``out_frozen`` is given, the uncompressed frozen graph to it.
+
+    With ``init_frz_model`` (an uncompressed frozen model of the same architecture) training starts from its
+    weights and its own model section (resolved ``sel`` included: ``--use-pretrain-script``), for
+    ``reuse_steps`` from ``reuse_start_lr``: the way DP-GEN reuses a round's models in the next.
+    Returns timings (s) and the last learning-curve line (energy/force RMSE on validation)."""
     wd = Path(work_dir)
     if wd.exists():
         shutil.rmtree(wd)
     wd.mkdir(parents=True)
+    if init_frz_model is not None:
+        settings = {**settings, "numb_steps": settings["reuse_steps"], "start_lr": settings["reuse_start_lr"]}
     inp = training_input(settings, type_map, [str(Path(p).resolve()) for p in train_systems],
                          [str(Path(p).resolve()) for p in valid_systems], seed)
     (wd / "input.json").write_text(json.dumps(inp, indent=1))
-    out = {"train_s": _dp(["train", "input.json"], wd, "train.log", threads)}
+    init = [] if init_frz_model is None else ["-f", str(Path(init_frz_model).resolve()), "--use-pretrain-script"]
+    out = {"train_s": _dp(["train", "input.json", *init], wd, "train.log", threads), "numb_steps": settings["numb_steps"],
+           "init_frz_model": None if init_frz_model is None else str(init_frz_model)}
     out["freeze_s"] = _dp(["freeze", "-o", "frozen.pb"], wd, "freeze.log", threads)
     model = wd / "frozen.pb"
     if settings["compress"]:
@@ -106,6 +116,8 @@ def train(settings: dict, type_map: list[str], train_systems: list[str], valid_s
     from ..fileio import copy_file
 
     copy_file(model, out_model)
+    if out_frozen is not None:
+        copy_file(wd / "frozen.pb", out_frozen)
     lc = [ln.split() for ln in (wd / "lcurve.out").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     head = (wd / "lcurve.out").read_text().splitlines()[0].lstrip("#").split()
     out["lcurve"] = dict(zip(head, map(float, lc[-1]))) if lc else {}
