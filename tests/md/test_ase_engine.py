@@ -118,3 +118,18 @@ def test_sevennet_runs_the_protocol(tiny_box, tmp_path):
     assert [f.info["step"] for f in frames] == [4]
     assert np.isfinite(table[table.phase != "minimise"].pressure_bar).all()
     assert -200 < frames[0].info["energy_eV"] / len(frames[0]) < 0  # eV/atom of a bound organic system
+
+
+@pytest.mark.slow
+def test_npt_density_drift_beyond_the_limit_stops_the_run(tiny_box, tmp_path):
+    """md.max_density_change: a barostat that moves the density further than allowed (here 1e-7 of it, so
+    CHGNet's first NPT steps do) stops the job with the densities named, before any production frame."""
+    from linmr import LinmrError
+    from linmr.md import Protocol, ase_engine, registry
+
+    proto = Protocol(**{**PROTO, "prod_steps": 12, "npt_steps": 8, "max_density_change": 1e-7})
+    out = tmp_path / "prod.extxyz"
+    with pytest.raises(LinmrError, match=r"step 4 of NPT: the NPT density drifted from \d\.\d{3} to .*md\.max_density_change"):
+        ase_engine.run_protocol(read(tiny_box), registry.make_calculator("chgnet"), out, tmp_path / "w", proto,
+                                potential="chgnet", progress=False)
+    assert not out.exists()

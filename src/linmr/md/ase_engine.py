@@ -40,7 +40,7 @@ from .. import LinmrError
 from ..fileio import copy_file, write_csv
 from . import restart as rst
 from .bonds import BondMonitor
-from .protocol import LOG_COLUMNS, Progress, Protocol, density_g_cm3
+from .protocol import LOG_COLUMNS, Progress, Protocol, density_drift_error, density_g_cm3
 
 # ---------------------------------------------------------------- helpers
 
@@ -156,6 +156,7 @@ def _equilibrate(atoms, proto: Protocol, monitor: BondMonitor, term: _Term, prog
     dt = proto.timestep_fs * units.fs
     t_ps = 0.0
     rows.append(_row(atoms, "heat", 0, t_ps, pressure))
+    rho0 = density_g_cm3(atoms)  # the packed box's (minimisation and NVT heating keep the cell)
     phases = [("heat", proto.heat_steps), ("npt", proto.npt_steps)]
     for phase, n in phases:
         if n <= 0:
@@ -187,6 +188,9 @@ def _equilibrate(atoms, proto: Protocol, monitor: BondMonitor, term: _Term, prog
             bar.update(k)
             if step % proto.bond_check_every_steps == 0 or step == n:
                 monitor.check(atoms, f"phase {phase}, step {step} ({t_ps:.4f} ps after heating began)")
+                rho = density_g_cm3(atoms)
+                if phase == "npt" and proto.max_density_change is not None and abs(rho / rho0 - 1) > proto.max_density_change:
+                    raise density_drift_error(rho0, rho, f"step {step} of NPT", proto.max_density_change)
             if step % proto.stride == 0 or step == n:
                 rows.append(_row(atoms, phase, step, t_ps, pressure))
             _check_term(term, phase, step)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from ase.io.lammpsdata import write_lammps_data
 from .. import LinmrError
 from ..fileio import write_frames
 from . import registry
-from .protocol import LOG_COLUMNS, Protocol
+from .protocol import LOG_COLUMNS, Protocol, density_drift_error, density_g_cm3
 
 THERMO = "step time temp press density pe etotal"
 
@@ -79,8 +80,12 @@ def deviation_pairs(pairs: list[str], deviation_models, out_freq: int, out_file:
 
 
 def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: str = "data.lmp",
-                dump_file: str = "production.dump", production_pairs: list[str] | None = None) -> None:
-    """The LAMMPS input for :class:`Protocol` ``proto`` (times in ps, pressures in bar: metal units)."""
+                dump_file: str = "production.dump", production_pairs: list[str] | None = None,
+                density0_g_cm3: float | None = None) -> None:
+    """The LAMMPS input for :class:`Protocol` ``proto`` (times in ps, pressures in bar: metal units).
+
+    With ``density0_g_cm3`` (the packed box's) and ``proto.max_density_change``, ``fix halt`` stops the NPT phase
+    with an error once the density drifts from it by more than that fraction."""
     dt_ps = proto.timestep_fs / 1000.0
     damp_ps = 1.0 / proto.friction_per_fs / 1000.0
     modulus_bar = 1.0 / proto.compressibility_per_bar
@@ -111,8 +116,13 @@ def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: 
             f"fix thermo_npt all langevin {proto.temperature_K:g} {proto.temperature_K:g} {proto.taut_fs / 1000:g} {s + 2}",
             f"fix baro all press/berendsen iso {proto.pressure_bar:g} {proto.pressure_bar:g} "
             f"{proto.taup_fs / 1000:g} modulus {modulus_bar:g} dilate all",
-            f"run {proto.npt_steps}", "unfix baro", "unfix thermo_npt",
         ]
+        guard = proto.max_density_change is not None and density0_g_cm3
+        if guard:
+            lines += [f"variable rho_drift equal abs(density/{density0_g_cm3:.6f}-1)",
+                      f"fix density_guard all halt {max(1, min(proto.stride, 100))} v_rho_drift > "
+                      f"{proto.max_density_change:g} error hard message yes"]
+        lines += [f"run {proto.npt_steps}", *(["unfix density_guard"] if guard else []), "unfix baro", "unfix thermo_npt"]
     lines += [
         "reset_timestep 0",
         "write_restart restart.0",
@@ -364,8 +374,10 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
     elements = write_data(atoms, work_dir / "data.lmp")
     if pairs is None:
         pairs = pair_lines(potential, str(Path(model_path).resolve()) if model_path else None, elements)
+    rho0 = density_g_cm3(atoms)
     write_input(work_dir / "in.lammps", proto, pairs,
-                production_pairs=deviation_pairs(pairs, deviation_models, proto.stride, "model_devi.0.out"))
+                production_pairs=deviation_pairs(pairs, deviation_models, proto.stride, "model_devi.0.out"),
+                density0_g_cm3=rho0)
     # the restart files belong to this data file, input and the content of every model file it names (a model
     # retrained at the same path must not continue an old trajectory)
     from ..fileio import sha256_file
@@ -386,8 +398,18 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
             f.unlink(missing_ok=True)
         key_file.write_text(key + "\n")
         total = proto.min_steps + proto.heat_steps + proto.npt_steps + proto.prod_steps
-        run_lmp(work_dir, executable=executable, log=log, log_file="log.0.lammps", total_steps=total,
-                timestep_fs=proto.timestep_fs)
+        try:
+            run_lmp(work_dir, executable=executable, log=log, log_file="log.0.lammps", total_steps=total,
+                    timestep_fs=proto.timestep_fs)
+        except LinmrError as err:
+            halt = re.search(r"Fix halt condition for fix-id density_guard met on step (\d+) with value (\S+)", str(err))
+            if halt is None:
+                raise
+            drift = float(halt.group(2).rstrip(")").rstrip(","))
+            runs = read_thermo(work_dir / "log.0.lammps")
+            rho = runs[-1][-1]["density"] if runs and runs[-1] else float("nan")
+            raise density_drift_error(rho0, rho, f"LAMMPS in {work_dir}, step {halt.group(1)} of NPT (drift {drift:.2f})",
+                                      proto.max_density_change) from None
     else:
         log(f"LAMMPS: resuming production from {work_dir}/restart.{start}")
         truncate_dump(dump, start)

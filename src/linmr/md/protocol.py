@@ -40,6 +40,7 @@ class Protocol:
     taut_fs: float = 100.0
     taup_fs: float = 500.0
     compressibility_per_bar: float = 1.0e-4
+    max_density_change: float | None = 0.25
     prod_steps: int = 200
     stride: int = 10
     checkpoint_every_steps: int = 50
@@ -69,6 +70,16 @@ class Protocol:
             raise LinmrError(
                 f"md.checkpoint_every_steps ({self.checkpoint_every_steps}) must be a multiple of md.stride ({self.stride})"
             )
+
+
+def density_drift_error(rho0: float, rho: float, where: str, limit: float) -> LinmrError:
+    """The error of an NPT phase whose density left the packed box's by more than ``limit`` (a fraction)."""
+    return LinmrError(
+        f"{where}: the NPT density drifted from {rho0:.3f} to {rho:.3f} g/cm3 ({rho / rho0 - 1:+.0%}), beyond "
+        f"md.max_density_change = {limit:g}. The potential's pressure is not trustworthy here (a DeePMD student "
+        f"trained without virials, potential.deepmd.virial_pref: 0, cannot drive a barostat), or the box's "
+        f"density_g_cm3 is far from this potential's own. Train the virial (virial_pref > 0), or run at the given "
+        f"density with md.npt_steps: 0; md.max_density_change: null switches the check off.")
 
 
 class Progress:
