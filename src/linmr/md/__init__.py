@@ -97,5 +97,10 @@ def simulate(box_path: str | Path, md: dict, *, seed: int, concentration: str, t
         summary["max_devi_f_eV_A"] = float(d.max())
         if trust_hi_eV_A is not None:
             summary["fraction_frames_above_trust_hi"] = float((d > trust_hi_eV_A).mean())
+            if summary["fraction_frames_above_trust_hi"] > 0.5:
+                print(f"WARNING: {concentration}: {summary['fraction_frames_above_trust_hi']:.0%} of the production frames "
+                      f"have a maximum force deviation above potential.trust_hi_eV_A = {trust_hi_eV_A} eV/A (largest "
+                      f"{summary['max_devi_f_eV_A']:.2f} eV/A): the student is outside its training data there; "
+                      f"see {deviation_csv} and md_log.png before trusting this trajectory")
     write_csv(deviation_csv, deviation)
     return {"concentration": concentration, **summary}
