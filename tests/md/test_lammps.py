@@ -61,11 +61,13 @@ def test_lammps_runs_written_data_and_input(tiny_box, tmp_path):
     # md.max_density_change: fix halt stops NPT once the density leaves the packed box's by more than allowed
     # (here 1e-6 of it: the drift above is larger), with the densities and the key named
     tight = Protocol(**{**PROTO, "heat_steps": 10, "npt_steps": 10, "prod_steps": 20, "max_density_change": 1e-6})
-    with pytest.raises(LinmrError, match=r"step \d+ of NPT .*density drifted from \d\.\d{3} to \d\.\d{3} g/cm3.*"
+    with pytest.raises(LinmrError, match=r"step \d+: the NPT density drifted from \d\.\d{4} to \d\.\d{4} g/cm3 \([-+]0\.0%\).*"
                                          r"md\.max_density_change = 1e-06"):
         md_lammps.run(atoms, tight, tmp_path / "tight", tmp_path / "tight.extxyz", potential="deepmd", model_path=None,
                       pairs=["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"])
-    assert "fix density_guard all halt 4 v_rho_drift > 1e-06 error hard" in (tmp_path / "tight/in.lammps").read_text()
+    text = (tmp_path / "tight/in.lammps").read_text()
+    assert "fix density_guard all halt 4 v_rho_rel > 1e-06 error hard" in text
+    assert "fix density_guard_low all halt 4 v_rho_rel < -1e-06 error hard" in text
     assert not (tmp_path / "tight.extxyz").exists()
     assert np.allclose([f.get_volume() for f in back], back[0].get_volume())
     assert 50 < np.mean([f.info["temperature_K"] for f in back]) < 1000

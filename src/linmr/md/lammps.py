@@ -118,11 +118,13 @@ def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: 
             f"{proto.taup_fs / 1000:g} modulus {modulus_bar:g} dilate all",
         ]
         guard = proto.max_density_change is not None and density0_g_cm3
-        if guard:
-            lines += [f"variable rho_drift equal abs(density/{density0_g_cm3:.6f}-1)",
-                      f"fix density_guard all halt {max(1, min(proto.stride, 100))} v_rho_drift > "
-                      f"{proto.max_density_change:g} error hard message yes"]
-        lines += [f"run {proto.npt_steps}", *(["unfix density_guard"] if guard else []), "unfix baro", "unfix thermo_npt"]
+        if guard:  # signed relative change: the halt message's value gives the density itself
+            every, lim = max(1, min(proto.stride, 100)), proto.max_density_change
+            lines += [f"variable rho_rel equal density/{density0_g_cm3:.6f}-1",
+                      f"fix density_guard all halt {every} v_rho_rel > {lim:g} error hard message yes",
+                      f"fix density_guard_low all halt {every} v_rho_rel < {-lim:g} error hard message yes"]
+        lines += [f"run {proto.npt_steps}", *(["unfix density_guard", "unfix density_guard_low"] if guard else []),
+                  "unfix baro", "unfix thermo_npt"]
     lines += [
         "reset_timestep 0",
         "write_restart restart.0",
@@ -402,13 +404,12 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
             run_lmp(work_dir, executable=executable, log=log, log_file="log.0.lammps", total_steps=total,
                     timestep_fs=proto.timestep_fs)
         except LinmrError as err:
-            halt = re.search(r"Fix halt condition for fix-id density_guard met on step (\d+) with value (\S+)", str(err))
+            halt = re.search(r"Fix halt condition for fix-id density_guard\w* met on step (\d+) with value "
+                             r"([-+0-9.eE]+)", str(err))
             if halt is None:
                 raise
-            drift = float(halt.group(2).rstrip(")").rstrip(","))
-            runs = read_thermo(work_dir / "log.0.lammps")
-            rho = runs[-1][-1]["density"] if runs and runs[-1] else float("nan")
-            raise density_drift_error(rho0, rho, f"LAMMPS in {work_dir}, step {halt.group(1)} of NPT (drift {drift:.2f})",
+            rho = rho0 * (1.0 + float(halt.group(2)))
+            raise density_drift_error(rho0, rho, f"LAMMPS in {work_dir}, step {halt.group(1)}",
                                       proto.max_density_change) from None
     else:
         log(f"LAMMPS: resuming production from {work_dir}/restart.{start}")

@@ -75,11 +75,11 @@ class Protocol:
 def density_drift_error(rho0: float, rho: float, where: str, limit: float) -> LinmrError:
     """The error of an NPT phase whose density left the packed box's by more than ``limit`` (a fraction)."""
     return LinmrError(
-        f"{where}: the NPT density drifted from {rho0:.3f} to {rho:.3f} g/cm3 ({rho / rho0 - 1:+.0%}), beyond "
+        f"{where}: the NPT density drifted from {rho0:.4f} to {rho:.4f} g/cm3 ({rho / rho0 - 1:+.1%}), beyond "
         f"md.max_density_change = {limit:g}. The potential's pressure is not trustworthy here (a DeePMD student "
-        f"trained without virials, potential.deepmd.virial_pref: 0, cannot drive a barostat), or the box's "
-        f"density_g_cm3 is far from this potential's own. Train the virial (virial_pref > 0), or run at the given "
-        f"density with md.npt_steps: 0; md.max_density_change: null switches the check off.")
+        f"trained without virials, potential.deepmd.virial_pref: 0, or on a few small boxes cannot drive a "
+        f"barostat), or the box's density_g_cm3 is far from this potential's own. Run at the given density with "
+        f"md.npt_steps: 0, or train the pressure better; md.max_density_change: null switches the check off.")
 
 
 class Progress:
