@@ -357,13 +357,12 @@ def _check_protocol(config: dict) -> None:
         raise LinmrError(f"config key 'md.heat_start_K': {md['heat_start_K']} K is above md.temperature_K = "
                          f"{md['temperature_K']} K; the heating ramp goes up to the production temperature")
     pot = config.get("potential")
-    if pot and potential_stage(config) and pot["deepmd"]["stop_lr"] > pot["deepmd"]["start_lr"]:
-        raise LinmrError(f"config key 'potential.deepmd.stop_lr': {pot['deepmd']['stop_lr']} is above "
-                         f"potential.deepmd.start_lr = {pot['deepmd']['start_lr']}; the learning rate decays")
-    if (pot and potential_stage(config) and pot["deepmd"]["reuse_steps"]
-            and pot["deepmd"]["stop_lr"] > pot["deepmd"]["reuse_start_lr"]):
-        raise LinmrError(f"config key 'potential.deepmd.stop_lr': {pot['deepmd']['stop_lr']} is above "
-                         f"potential.deepmd.reuse_start_lr = {pot['deepmd']['reuse_start_lr']}; the learning rate decays")
+    if pot and potential_stage(config):
+        dp = pot["deepmd"]
+        for start in ["start_lr"] + (["reuse_start_lr"] if dp["reuse_steps"] else []):
+            if dp["stop_lr"] > dp[start]:
+                raise LinmrError(f"config key 'potential.deepmd.stop_lr': {dp['stop_lr']} is above "
+                                 f"potential.deepmd.{start} = {dp[start]}; the learning rate decays")
     path = md["model_path"]
     if path and not Path(path).is_file():
         raise LinmrError(f"config key 'md.model_path': file {path!r} does not exist")

@@ -188,9 +188,10 @@ def _equilibrate(atoms, proto: Protocol, monitor: BondMonitor, term: _Term, prog
             bar.update(k)
             if step % proto.bond_check_every_steps == 0 or step == n:
                 monitor.check(atoms, f"phase {phase}, step {step} ({t_ps:.4f} ps after heating began)")
-                rho = density_g_cm3(atoms)
-                if phase == "npt" and proto.max_density_change is not None and abs(rho / rho0 - 1) > proto.max_density_change:
-                    raise density_drift_error(rho0, rho, f"step {step} of NPT", proto.max_density_change)
+                if phase == "npt" and proto.max_density_change is not None:
+                    rho = density_g_cm3(atoms)
+                    if abs(rho / rho0 - 1) > proto.max_density_change:
+                        raise density_drift_error(rho0, rho, f"step {step} of NPT", proto.max_density_change)
             if step % proto.stride == 0 or step == n:
                 rows.append(_row(atoms, phase, step, t_ps, pressure))
             _check_term(term, phase, step)
