@@ -29,6 +29,22 @@ def test_paper_config_plans():
     assert "dft_bundle" in out.stdout + out.stderr
 
 
+def test_largest_md_box_is_scheduled_first():
+    """MD jobs outrank everything else, and among them the largest box (n_salt / molarity) goes first."""
+    out = subprocess.run(SNAKEMAKE + ["-n", "--verbose", "--configfile", "config/workstation.yaml"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    jobs = []  # (rule, wildcards, priority) of every planned job
+    for block in re.split(r"^(?:local)?rule ", out.stdout + out.stderr, flags=re.M)[1:]:
+        prio = re.search(r"^\s+priority: ([\d.]+)", block, flags=re.M)
+        wc = re.search(r"^\s+wildcards: (.*)$", block, flags=re.M)
+        jobs.append((block.split(":")[0], wc.group(1) if wc else "", float(prio.group(1)) if prio else 0.0))
+    md = {wc: p for rule, wc, p in jobs if rule == "md"}
+    assert sorted(md, key=md.get, reverse=True) == [f"conc={c}M" for c in (1, 2, 3, 4)], md
+    other = [p for rule, _, p in jobs if rule != "md"]
+    assert len(other) > 20 and max(other) < min(md.values())
+
+
 @pytest.mark.slow
 def test_micro_campaign_runs_every_rule(tmp_path):
     _copy_project(tmp_path)

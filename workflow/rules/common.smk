@@ -73,6 +73,13 @@ def md_model(wildcards):
     return {"model": path} if path and Path(path).exists() else {}
 
 
+def md_priority(wildcards):
+    """MD is the critical path: every box starts before DFT of the first ones, the largest box first (its volume,
+    n_salt / molarity in L/mol, sets the cost of its MD; the 1 M box of the workstation config is half the atoms)."""
+    conc = CONCS[wildcards.conc]
+    return 10 + conc["n_salt"] / conc["molarity_mol_L"]
+
+
 def experiment(wildcards):
     path = config["spectra"]["experimental_csv"]
     return {"experiment": path} if path else {}

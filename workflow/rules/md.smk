@@ -19,7 +19,7 @@ rule md:
         # restart state (checkpoint, partial frames): not a declared output, so Snakemake keeps it
         # when the job fails or is killed, and a rerun resumes from it; removed when the run completes
         work_dir=lambda wc: f"results/md/{wc.conc}/restart",
-    priority: 10  # MD is the critical path: start every box before DFT of the first ones
+    priority: md_priority
     threads: config["md"]["threads"]
     resources:
         gpu=GPU,
