@@ -133,3 +133,20 @@ def test_npt_density_drift_beyond_the_limit_stops_the_run(tiny_box, tmp_path):
         ase_engine.run_protocol(read(tiny_box), registry.make_calculator("chgnet"), out, tmp_path / "w", proto,
                                 potential="chgnet", progress=False)
     assert not out.exists()
+
+
+def test_temperature_runaway_stops_the_run(tiny_box, tmp_path):
+    """md.max_temperature_factor in the ASE engine: velocities drawn at 1,000 K for a 300 K run are above
+    2 x 300 K at the first check of heating (step 4); the job stops before any production frame."""
+    from ase.calculators.lj import LennardJones
+
+    from linmr import LinmrError
+    from linmr.md import Protocol, ase_engine
+
+    proto = Protocol(**{**PROTO, "heat_start_K": 1000.0, "max_temperature_factor": 2.0})
+    out = tmp_path / "prod.extxyz"
+    with pytest.raises(LinmrError, match=r"phase heat, step 4: the temperature reached \d+ K, beyond "
+                                         r"md.max_temperature_factor = 2 x 300 K"):
+        ase_engine.run_protocol(read(tiny_box), LennardJones(epsilon=0.001, sigma=1.0, rc=4.0), out, tmp_path / "w",
+                                proto, potential="lj", progress=False)
+    assert not out.exists()

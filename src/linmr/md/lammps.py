@@ -31,7 +31,8 @@ from ase.io.lammpsdata import write_lammps_data
 from .. import LinmrError
 from ..fileio import write_frames
 from . import registry
-from .protocol import LOG_COLUMNS, Protocol, density_drift_error, density_g_cm3
+from .bonds import BondMonitor
+from .protocol import LOG_COLUMNS, Protocol, density_drift_error, density_g_cm3, temperature_runaway_error
 
 THERMO = "step time temp press density pe etotal"
 
@@ -107,6 +108,7 @@ def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: 
         f"velocity all create {proto.heat_start_K if proto.heat_steps else proto.temperature_K:g} {s} "
         "dist gaussian mom yes rot yes",
         "fix integrate all nve",
+        *_temperature_guard(proto),
     ]
     if proto.heat_steps:
         lines += [f"fix heat all langevin {proto.heat_start_K:g} {proto.temperature_K:g} {damp_ps:g} {s + 1}",
@@ -132,6 +134,29 @@ def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: 
         *_production_lines(proto, dump_file, s + 3, append=False),
     ]
     Path(path).write_text("\n".join(lines) + "\n")
+
+
+def _temperature_guard(proto: Protocol) -> list[str]:
+    """``fix halt`` on T / temperature_K above ``max_temperature_factor`` (from heating to the end of production)."""
+    if proto.max_temperature_factor is None:
+        return []
+    every = max(1, min(proto.stride, 100))
+    return [f"variable t_ratio equal temp/{proto.temperature_K:g}",
+            f"fix temperature_guard all halt {every} v_t_ratio > {proto.max_temperature_factor:g} error hard message yes"]
+
+
+def _halted(err: LinmrError, proto: Protocol, rho0: float, where: str) -> LinmrError:
+    """The error of a LAMMPS run stopped by one of the guards' ``fix halt``, in the config's words; else ``err``."""
+    halt = re.search(r"Fix halt condition for fix-id (\w+) met on step (\d+) with value ([-+0-9.eE]+)", str(err))
+    if halt is None:
+        return err
+    fix, step, value = halt.group(1), halt.group(2), float(halt.group(3))
+    if fix.startswith("density_guard"):
+        return density_drift_error(rho0, rho0 * (1.0 + value), f"{where}, step {step}", proto.max_density_change)
+    if fix == "temperature_guard":
+        return temperature_runaway_error(proto.temperature_K, value * proto.temperature_K, f"{where}, step {step}",
+                                         proto.max_temperature_factor)
+    return err
 
 
 def _production_lines(proto: Protocol, dump_file: str, seed: int, append: bool) -> list[str]:
@@ -160,6 +185,7 @@ def write_resume_input(path: str | Path, proto: Protocol, pairs: list[str], rest
         f"thermo_style custom {THERMO}", "thermo_modify flush yes",
         f"thermo {proto.stride}",
         "fix integrate all nve",
+        *_temperature_guard(proto),
         *_production_lines(proto, dump_file, proto.seed + 3 + restart_step, append=True),
     ]
     Path(path).write_text("\n".join(lines) + "\n")
@@ -404,20 +430,17 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
             run_lmp(work_dir, executable=executable, log=log, log_file="log.0.lammps", total_steps=total,
                     timestep_fs=proto.timestep_fs)
         except LinmrError as err:
-            halt = re.search(r"Fix halt condition for fix-id density_guard\w* met on step (\d+) with value "
-                             r"([-+0-9.eE]+)", str(err))
-            if halt is None:
-                raise
-            rho = rho0 * (1.0 + float(halt.group(2)))
-            raise density_drift_error(rho0, rho, f"LAMMPS in {work_dir}, step {halt.group(1)}",
-                                      proto.max_density_change) from None
+            raise _halted(err, proto, rho0, f"LAMMPS in {work_dir}") from None
     else:
         log(f"LAMMPS: resuming production from {work_dir}/restart.{start}")
         truncate_dump(dump, start)
         write_resume_input(work_dir / "in.resume.lammps", proto,
                            deviation_pairs(pairs, deviation_models, proto.stride, f"model_devi.{len(logs)}.out"), start)
-        run_lmp(work_dir, "in.resume.lammps", executable=executable, log=log, log_file=f"log.{len(logs)}.lammps",
-                total_steps=proto.prod_steps - start, timestep_fs=proto.timestep_fs)
+        try:
+            run_lmp(work_dir, "in.resume.lammps", executable=executable, log=log, log_file=f"log.{len(logs)}.lammps",
+                    total_steps=proto.prod_steps - start, timestep_fs=proto.timestep_fs)
+        except LinmrError as err:
+            raise _halted(err, proto, rho0, f"LAMMPS in {work_dir}") from None
     logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
     n_eq = sum(n > 0 for n in (proto.min_steps, proto.heat_steps, proto.npt_steps))
     first = read_thermo(logs[0])
@@ -438,8 +461,23 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
             raise LinmrError(f"{work_dir}: no thermo line for production step {f.info['step']}")
         f.info.update(time_ps=f.info["step"] * proto.timestep_fs / 1000.0, temperature_K=t["temp"],
                       energy_eV=t["poteng"], pressure_bar=t["press"], density_g_cm3=t["density"])
+    check_bonds(atoms, frames, proto, where=f"LAMMPS in {work_dir}", log=log)
     write_frames(out_path, frames)
     return frames, table
+
+
+def check_bonds(atoms: Atoms, frames: list[Atoms], proto: Protocol, where: str, log=print) -> None:
+    """The bond monitor of the ASE engine (:class:`~linmr.md.bonds.BondMonitor`) on the production frames, every
+    ``stride`` steps: a bond of the box (per-atom ``mol_id``) beyond ``bond_break_factor`` x its covalent sum in
+    ``bond_persist_checks`` consecutive frames raises (LAMMPS cannot check bonds of an ``atomic`` box itself)."""
+    if "mol_id" not in atoms.arrays:
+        log("bond monitor: the box has no per-atom mol_id; production bonds not checked")
+        return
+    monitor = BondMonitor(atoms, proto.bond_break_factor, proto.bond_persist_checks)
+    for f in frames:
+        monitor.check(f, where=f"{where}, production step {f.info['step']} (frames every {proto.stride} steps)")
+    log(f"bond monitor: {monitor.n_bonds} intramolecular bonds intact in {len(frames)} production frames "
+        f"(largest length / covalent sum {monitor.max_ratio:.2f})")
 
 
 def read_model_deviation(path: str | Path):

@@ -41,6 +41,7 @@ class Protocol:
     taup_fs: float = 500.0
     compressibility_per_bar: float = 1.0e-4
     max_density_change: float | None = 0.25
+    max_temperature_factor: float | None = 2.0
     prod_steps: int = 200
     stride: int = 10
     checkpoint_every_steps: int = 50
@@ -80,6 +81,15 @@ def density_drift_error(rho0: float, rho: float, where: str, limit: float) -> Li
         f"trained without virials, potential.deepmd.virial_pref: 0, or on a few small boxes cannot drive a "
         f"barostat), or the box's density_g_cm3 is far from this potential's own. Run at the given density with "
         f"md.npt_steps: 0, or train the pressure better; md.max_density_change: null switches the check off.")
+
+
+def temperature_runaway_error(target_K: float, temperature_K: float, where: str, factor: float) -> LinmrError:
+    """The error of an MD run whose temperature exceeded ``factor`` x its target: the potential left its domain."""
+    return LinmrError(
+        f"{where}: the temperature reached {temperature_K:.0f} K, beyond md.max_temperature_factor = {factor:g} x "
+        f"{target_K:g} K. The potential releases energy the thermostat cannot remove: it has left the configurations "
+        f"it was trained on (a DeePMD student: more rounds of concurrent learning, potential.rounds, or more teacher "
+        f"data), or md.timestep_fs is too long; md.max_temperature_factor: null switches the check off.")
 
 
 class Progress:
