@@ -131,6 +131,10 @@ CASES = [
                                   _set(["potential"], {"n_salt": [1, 1], "deepmd": {"reuse_steps": 100, "reuse_start_lr": 1e-6,
                                                                   "stop_lr": 1e-5}})),
      ["potential.deepmd.stop_lr", "reuse_start_lr"]),
+    ("student-explore-shorter-than-stride", _many(_set(["md", "engine"], "lammps"), _set(["md", "potential"], "deepmd"),
+                                                 _set(["potential"], {"n_salt": [1, 1], "explore_stride": 10,
+                                                                      "student_explore_steps": 5})),
+     ["potential.explore_stride", "potential.student_explore_steps = 5"]),
     ("level-study-unknown-reference", _set(["dft", "level_study"], {"reference": "PBE0/def2-QZVP"}),
      ["dft.level_study.reference", "'PBE0/def2-QZVP'", "PBE/pcSseg-2"]),
     ("level-study-duplicate", _set(["dft", "level_study"], {"levels": [

@@ -544,9 +544,10 @@ def _check_potential(config: dict) -> None:
                          "choose chgnet or sevennet")
     if pot["teacher"] in ("mace", "deepmd") and not pot["teacher_model_path"]:
         raise LinmrError(f"config key 'potential.teacher_model_path': teacher {pot['teacher']!r} needs a model file")
-    if pot["explore_stride"] > pot["explore_steps"]:
-        raise LinmrError(f"config key 'potential.explore_stride': {pot['explore_stride']} steps is longer than "
-                         f"potential.explore_steps = {pot['explore_steps']}; exploration would save no frame")
+    for key in ("explore_steps", "student_explore_steps"):
+        if pot[key] is not None and pot["explore_stride"] > pot[key]:
+            raise LinmrError(f"config key 'potential.explore_stride': {pot['explore_stride']} steps is longer than "
+                             f"potential.{key} = {pot[key]}; exploration would save no frame")
     sel = pot["deepmd"]["sel"]
     if isinstance(sel, list) and len(sel) != len(config["descriptor"]["species"]):
         raise LinmrError(f"config key 'potential.deepmd.sel': {len(sel)} entries for the "

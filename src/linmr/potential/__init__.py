@@ -80,6 +80,11 @@ def explore_teacher(box_path, potential: dict, md: dict, seed: int, out_path, de
     return {"frames": len(frames), "explorer": explorer}
 
 
+def student_explore_steps(potential: dict) -> int:
+    """MD steps of a student exploration: ``student_explore_steps``, or ``explore_steps`` where that is null."""
+    return potential["student_explore_steps"] or potential["explore_steps"]
+
+
 def explore_student(box_path, models: list[str], potential: dict, md: dict, seed: int, out_path, devi_csv, work_dir,
                     executable: str = "lmp", log=print) -> dict:
     """Rounds >= 1: LAMMPS NVT of the training box with the ensemble of the previous round, the force deviation
@@ -89,7 +94,7 @@ def explore_student(box_path, models: list[str], potential: dict, md: dict, seed
     from ..readers import read_structure
 
     atoms = read_structure(box_path, what="training box", periodic=True, arrays=("mol_id", "mol_name"))
-    frames, devi = lammps.explore(atoms, models, work_dir, steps=potential["explore_steps"],
+    frames, devi = lammps.explore(atoms, models, work_dir, steps=student_explore_steps(potential),
                                   stride=potential["explore_stride"], temperature_K=potential["explore_temperature_K"],
                                   timestep_fs=md["timestep_fs"], friction_per_fs=md["friction_per_fs"], seed=seed,
                                   executable=executable, log=log)
