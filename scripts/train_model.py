@@ -10,6 +10,7 @@ with rule_log(snakemake) as smk:
     data = training.Labelled.build(shifts, training.read_trajectories(p.concs, smk.input.trajs, p.descriptor["species"]),
                                    p.descriptor, p.model)
     level = str(shifts["level_of_theory"].iloc[0])
-    meta = provenance.stamp(smk.config, level_of_theory=level, n_train=int(len(data.train)), device=job_device(smk))
-    result = training.train_and_evaluate(data, p.model, meta)
+    device = job_device(smk)
+    meta = provenance.stamp(smk.config, level_of_theory=level, n_train=int(len(data.train)), device=device)
+    result = training.train_and_evaluate(data, p.model, meta, device=device)
     training.write_outputs(result, dict(smk.output.items()), footer=provenance.footer(smk.config, level=level))

@@ -67,12 +67,6 @@ def _mlp(n_in: int, hidden: tuple[int, ...], dropout: float):
     return nn.Sequential(*layers)
 
 
-def device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def grouped_split(groups, fractions=(0.7, 0.15, 0.15), seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train/validation/test index arrays such that no group (source MD frame) straddles two sets."""
     groups = np.asarray(groups)
@@ -103,6 +97,8 @@ class Bundle:
     y_std: float
     states: list = field(default_factory=list)  # one state_dict per ensemble member
     metadata: dict = field(default_factory=dict)
+    device: str = field(default="cpu", compare=False)  # where predict() runs the members; not saved
+
 
     def _members(self):
 
@@ -112,7 +108,7 @@ class Bundle:
             net = _mlp(len(self.x_mean), s.hidden, s.dropout)
             net.load_state_dict(state)
             net.eval()
-            out.append(net)
+            out.append(net.to(self.device))
         return out
 
     def predict(self, x: np.ndarray, batch: int = 65536) -> tuple[np.ndarray, np.ndarray]:
@@ -122,13 +118,14 @@ class Bundle:
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != len(self.x_mean):
             raise LinmrError(f"descriptor has shape {x.shape}, the model expects (n, {len(self.x_mean)})")
-        members = getattr(self, "_cache", None) or self._members()
-        self._cache = members
+        cache = getattr(self, "_cache", None)
+        members = cache[1] if cache and cache[0] == self.device else self._members()
+        self._cache = (self.device, members)
         preds = []
         with torch.no_grad():
             for lo in range(0, len(x), batch):
-                xb = torch.from_numpy((x[lo : lo + batch] - self.x_mean) / self.x_std)
-                preds.append(np.stack([m(xb).squeeze(-1).numpy() for m in members], axis=1))
+                xb = torch.from_numpy((x[lo : lo + batch] - self.x_mean) / self.x_std).to(self.device)
+                preds.append(np.stack([m(xb).squeeze(-1).cpu().numpy() for m in members], axis=1))
         p = np.concatenate(preds, axis=0) if preds else np.zeros((0, len(members)), np.float32)
         p = p.astype(np.float64) * self.y_std + self.y_mean
         return p.mean(axis=1), p.std(axis=1)
@@ -195,14 +192,14 @@ class Bundle:
         )
 
 
-def _train_member(x_tr, y_tr, x_va, y_va, s: ModelSettings, seed: int, progress=None):
+def _train_member(x_tr, y_tr, x_va, y_va, s: ModelSettings, seed: int, progress=None, device: str = "cpu"):
     import torch
 
     torch.manual_seed(seed)
-    net = _mlp(x_tr.shape[1], s.hidden, s.dropout)
+    net = _mlp(x_tr.shape[1], s.hidden, s.dropout).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=s.learning_rate, weight_decay=s.weight_decay)
-    xt, yt = torch.from_numpy(x_tr), torch.from_numpy(y_tr)
-    xv, yv = torch.from_numpy(x_va), torch.from_numpy(y_va)
+    xt, yt = torch.from_numpy(x_tr).to(device), torch.from_numpy(y_tr).to(device)
+    xv, yv = torch.from_numpy(x_va).to(device), torch.from_numpy(y_va).to(device)
     best, best_state, wait = np.inf, None, 0
     history = []
     for epoch in range(s.max_epochs):
@@ -219,7 +216,7 @@ def _train_member(x_tr, y_tr, x_va, y_va, s: ModelSettings, seed: int, progress=
             progress.set_postfix(train=f"{loss.item():.3f}", val=f"{val:.3f}")
         if val < best - 1e-6:
             best, wait = val, 0
-            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            best_state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
         else:
             wait += 1
             if wait >= s.patience:
@@ -267,13 +264,15 @@ def train(
     progress: bool = True,
     log=print,
     groups=None,
+    device: str = "cpu",
 ) -> Bundle:
     """Train ``settings.ensemble`` MLPs on standardised data with early stopping.
 
     ``settings.validation == "fixed"`` (or no ``groups`` given): every member trains on
     ``train_idx`` and early-stops on ``val_idx``. ``"per_member"`` with ``groups`` (source MD
     frame of each label): see :func:`member_splits`. Standardisation uses the pooled
-    training + validation labels in that case, the training labels otherwise."""
+    training + validation labels in that case, the training labels otherwise. ``device`` (``cpu`` or
+    ``cuda``) is where the members train and the returned bundle predicts; the saved weights are CPU tensors."""
     import torch
     from tqdm import tqdm
 
@@ -298,7 +297,8 @@ def train(
     bar = tqdm(range(settings.ensemble), desc="train ensemble", unit="member", disable=not progress)
     for k in bar:
         tr, va = splits[k]
-        state, hist = _train_member(xs[tr], ys[tr], xs[va], ys[va], settings, settings.seed + k, progress=bar)
+        state, hist = _train_member(xs[tr], ys[tr], xs[va], ys[va], settings, settings.seed + k, progress=bar,
+                                    device=device)
         best = min(h[2] for h in hist)
         log(f"member {k}: {len(hist)} epochs, best validation MSE {best * y_std**2:.4f} ppm^2")
         states.append(state)
@@ -311,6 +311,7 @@ def train(
         y_std=y_std,
         states=states,
         metadata=dict(metadata or {}),
+        device=device,
     )
 
 
@@ -355,7 +356,7 @@ def baseline_metrics(x, y, fit_idx, test_idx, nn_pred) -> list[dict]:
 
 
 def learning_curve(x, y, groups, train_idx, val_idx, test_idx, settings: ModelSettings, fractions, featurizer: dict,
-                   full=None, seed: int = 0):
+                   full=None, seed: int = 0, device: str = "cpu"):
     """Test metrics of NN, ridge and mean predictor trained on growing subsets of the training set.
 
     Subsets take a fraction of the training *groups* (source MD frames), nested and drawn once with
@@ -374,7 +375,8 @@ def learning_curve(x, y, groups, train_idx, val_idx, test_idx, settings: ModelSe
         else:
             keep = set(uniq[: max(1, int(round(f * len(uniq))))])
             sub = train_idx[[v in keep for v in g]]
-            b = train(x, y, sub, val_idx, settings, featurizer, progress=False, log=lambda *a: None, groups=groups)
+            b = train(x, y, sub, val_idx, settings, featurizer, progress=False, log=lambda *a: None, groups=groups,
+                      device=device)
             rows = baseline_metrics(x, y, np.concatenate([sub, val_idx]), test_idx, b.predict(x[test_idx])[0])
         out += [{"fraction": f, "n_train": int(len(sub)), **r, "round": 0} for r in rows]
     import pandas as pd
@@ -382,7 +384,8 @@ def learning_curve(x, y, groups, train_idx, val_idx, test_idx, settings: ModelSe
     return pd.DataFrame(out)
 
 
-def cross_validate(x, y, groups, settings: ModelSettings, folds: int = 5, val_fraction: float = 0.15, seed: int = 0):
+def cross_validate(x, y, groups, settings: ModelSettings, folds: int = 5, val_fraction: float = 0.15, seed: int = 0,
+                   device: str = "cpu"):
     """Grouped K-fold cross-validation of NN ensemble, SOAP-ridge and mean predictor on all labels.
 
     Source-frame groups are dealt round-robin (shuffled with ``seed``) into ``folds`` folds; each
@@ -412,7 +415,8 @@ def cross_validate(x, y, groups, settings: ModelSettings, folds: int = 5, val_fr
         rest_groups = np.unique(groups[rest])
         val_groups = set(np.random.default_rng(seed + 1000 + k).choice(rest_groups, size=min(n_val, len(rest_groups) - 1), replace=False))
         is_val = np.array([g in val_groups for g in groups[rest]])
-        b = train(x, y, rest[~is_val], rest[is_val], settings, {}, progress=False, log=lambda *a: None, groups=groups)
+        b = train(x, y, rest[~is_val], rest[is_val], settings, {}, progress=False, log=lambda *a: None, groups=groups,
+                  device=device)
         nn[test], spread[test] = b.predict(x[test])
         ridge[test] = ridge_baseline(x[rest], y[rest], x[test])
         mean[test] = y[rest].mean()

@@ -91,12 +91,14 @@ def predict_trajectory(
 
 
 def predict_file(bundle_dir: str | Path, traj_path: str | Path, concentration: str, species: dict, r_bind: float,
-                 out_csv: str | Path) -> None:
+                 out_csv: str | Path, device: str = "cpu") -> None:
     """The predict rule: the bundle in ``bundle_dir`` on every Li of every frame of ``traj_path`` (streamed),
-    with each Li's solvation environment (bound within ``r_bind`` Å); rows to ``out_csv``."""
+    with each Li's solvation environment (bound within ``r_bind`` Å); rows to ``out_csv``. The ensemble runs on
+    ``device``; SOAP vectors are computed on the CPU (DScribe)."""
     from ..readers import iter_frames
 
     bundle = Bundle.load(bundle_dir)
+    bundle.device = device
     names = {r: species[r]["name"] for r in ("cation", "anion", "solvent")}
     frames = iter_frames(traj_path, what="MD trajectory", periodic=True, species=bundle.featurizer["species"])
     predict_trajectory(bundle, frames, concentration, names, r_bind=r_bind, out_csv=out_csv)

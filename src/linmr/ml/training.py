@@ -61,14 +61,16 @@ class TrainResult:
     folds: int  # 0 where cross-validation was skipped
 
 
-def train_and_evaluate(data: Labelled, model_cfg: dict, metadata: dict, log=print) -> TrainResult:
+def train_and_evaluate(data: Labelled, model_cfg: dict, metadata: dict, log=print, device: str = "cpu") -> TrainResult:
     """Train the ensemble on the grouped split, compare it with the baselines on the test split and by
     grouped K-fold CV (``model.cv_folds``; skipped with a warning when there are too few frames), and
-    train the learning curve (``model.learning_curve`` fractions of the training frames)."""
+    train the learning curve (``model.learning_curve`` fractions of the training frames); every NN on
+    ``device``."""
     x, y, train, val, test = data.x, data.y, data.train, data.val, data.test
     log(f"{len(y)} labelled Li: {len(train)} train, {len(val)} validation, {len(test)} test (grouped by MD frame)")
     ms = model.ModelSettings.from_config(model_cfg)
-    bundle = model.train(x, y, train, val, ms, data.settings.as_dict(), metadata=metadata, groups=data.groups, log=log)
+    bundle = model.train(x, y, train, val, ms, data.settings.as_dict(), metadata=metadata, groups=data.groups, log=log,
+                         device=device)
     nn_mean, nn_spread = bundle.predict(x[test])
     fit = np.concatenate([train, val])
     ridge = model.ridge_baseline(x[fit], y[fit], x[test])
@@ -81,7 +83,8 @@ def train_and_evaluate(data: Labelled, model_cfg: dict, metadata: dict, log=prin
         # not on the ~8 of one test split; these rows come first in the table
         try:
             table, cv_rows = model.cross_validate(x, y, data.groups, ms, folds=folds,
-                                                  val_fraction=model_cfg["split_fractions"][1], seed=ms.seed)
+                                                  val_fraction=model_cfg["split_fractions"][1], seed=ms.seed,
+                                                  device=device)
         except LinmrError as exc:  # too few labelled frames: report the test split only
             log(f"WARNING: cross-validation skipped (config key 'model.cv_folds' = {folds}): {exc}")
             folds = 0
@@ -103,7 +106,7 @@ def train_and_evaluate(data: Labelled, model_cfg: dict, metadata: dict, log=prin
     })
     # learning curve: the same test set, random subsets of the training frames (groups), same validation set
     lc = model.learning_curve(x, y, data.groups, train, val, test, ms, model_cfg["learning_curve"],
-                              data.settings.as_dict(), full=(bundle, rows))
+                              data.settings.as_dict(), full=(bundle, rows), device=device)
     return TrainResult(bundle, metrics, test_table, cv_table, lc, folds)
 
 
