@@ -425,22 +425,19 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
         for f in [*work_dir.glob("restart.*"), *logs, dump, *work_dir.glob("model_devi.*.out")]:
             f.unlink(missing_ok=True)
         key_file.write_text(key + "\n")
-        total = proto.min_steps + proto.heat_steps + proto.npt_steps + proto.prod_steps
-        try:
-            run_lmp(work_dir, executable=executable, log=log, log_file="log.0.lammps", total_steps=total,
-                    timestep_fs=proto.timestep_fs)
-        except LinmrError as err:
-            raise _halted(err, proto, rho0, f"LAMMPS in {work_dir}") from None
+        input_file, log_file = "in.lammps", "log.0.lammps"
+        steps = proto.min_steps + proto.heat_steps + proto.npt_steps + proto.prod_steps
     else:
         log(f"LAMMPS: resuming production from {work_dir}/restart.{start}")
         truncate_dump(dump, start)
         write_resume_input(work_dir / "in.resume.lammps", proto,
                            deviation_pairs(pairs, deviation_models, proto.stride, f"model_devi.{len(logs)}.out"), start)
-        try:
-            run_lmp(work_dir, "in.resume.lammps", executable=executable, log=log, log_file=f"log.{len(logs)}.lammps",
-                    total_steps=proto.prod_steps - start, timestep_fs=proto.timestep_fs)
-        except LinmrError as err:
-            raise _halted(err, proto, rho0, f"LAMMPS in {work_dir}") from None
+        input_file, log_file, steps = "in.resume.lammps", f"log.{len(logs)}.lammps", proto.prod_steps - start
+    try:
+        run_lmp(work_dir, input_file, executable=executable, log=log, log_file=log_file, total_steps=steps,
+                timestep_fs=proto.timestep_fs)
+    except LinmrError as err:
+        raise _halted(err, proto, rho0, f"LAMMPS in {work_dir}") from None
     logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
     n_eq = sum(n > 0 for n in (proto.min_steps, proto.heat_steps, proto.npt_steps))
     first = read_thermo(logs[0])
