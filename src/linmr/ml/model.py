@@ -99,7 +99,6 @@ class Bundle:
     metadata: dict = field(default_factory=dict)
     device: str = field(default="cpu", compare=False)  # where predict() runs the members; not saved
 
-
     def _members(self):
 
         out = []
