@@ -44,13 +44,23 @@ def li_o_rdf(frames, r_max: float = 5.0, dr: float = 0.05) -> tuple[np.ndarray, 
     return r, g
 
 
-def first_peak(r, g, r_min: float = 1.5, smooth: int = 3) -> float:
-    """Position (Å) of the highest (smoothed) g(r) beyond ``r_min`` Å within the first shell (< 3 Å)."""
-    gs = np.convolve(np.nan_to_num(g), np.ones(smooth) / smooth, mode="same")
-    window = (r >= r_min) & (r <= 3.0)
-    if not window.any() or not np.any(gs[window] > 0):
+def first_peak(r, g, r_min: float = 1.5, smooth: int = 3, half_width: int = 2) -> float:
+    """Position (Å) of the first-shell g(r) maximum beyond ``r_min`` Å (< 3 Å), finer than the bin width: the
+    highest bin of the ``smooth``-bin running mean, then the vertex of a parabola fitted to the raw g(r) of the
+    ``half_width`` bins on either side (the bin centre itself where the fit is not a maximum inside them)."""
+    g = np.nan_to_num(np.asarray(g, dtype=float))
+    r = np.asarray(r, dtype=float)
+    gs = np.convolve(g, np.ones(smooth) / smooth, mode="same")
+    window = np.flatnonzero((r >= r_min) & (r <= 3.0))
+    if not len(window) or not np.any(gs[window] > 0):
         return float("nan")
-    return float(r[window][np.argmax(gs[window])])
+    i = int(window[np.argmax(gs[window])])
+    lo, hi = max(i - half_width, 0), min(i + half_width + 1, len(r))
+    if hi - lo >= 3:
+        a, b, _ = np.polyfit(r[lo:hi] - r[i], g[lo:hi], 2)
+        if a < 0 and r[lo] <= r[i] - b / (2 * a) <= r[hi - 1]:
+            return float(r[i] - b / (2 * a))
+    return float(r[i])
 
 
 def structure_table(teacher: dict, student: dict) -> pd.DataFrame:
