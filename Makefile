@@ -23,7 +23,7 @@ demo: setup
 
 # two workers (pytest-xdist), one test file each at a time: most slow tests wait on subprocesses (Snakemake, SLURM)
 test: setup
-	$(BIN)/python -m pytest -q -rs -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -rs -n 2 --dist loadfile --durations=15
 
 dryrun-paper: setup
 	$(BIN)/snakemake -n --configfile config/paper.yaml
