@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from linmr import LinmrError
@@ -63,8 +63,17 @@ def configs(draw):
     return c
 
 
+def _refused_example() -> dict:
+    # one config the schema's cross-field check must refuse, whatever the drawn ones turn out to be: the drawn
+    # sequence is derandomised but has differed between machines (6 of 6 accepted on a loaded one)
+    c = copy.deepcopy(RAW)
+    c["clusters"].update(r_cut_A=3.0, second_shell_r_cut_A=2.0)
+    return c
+
+
 @pytest.mark.slow
 @CHEAP
+@example(cfg=_refused_example())
 @given(cfg=configs())
 def test_valid_configs_run_the_cheap_stages(cfg, tmp_path_factory):
     from linmr import md
