@@ -60,10 +60,11 @@ def training_input(settings: dict, type_map: list[str], train: list[str], valid:
     s = settings
     descriptor = {"type": "se_e2_a", "rcut": s["rcut_A"], "rcut_smth": s["rcut_smth_A"], "sel": s["sel"],
                   "neuron": s["embedding_neurons"], "axis_neuron": s["axis_neuron"], "resnet_dt": False,
-                  "type_one_side": True, "seed": seed}
+                  "type_one_side": True, "precision": s["precision"], "seed": seed}
     return {
         "model": {"type_map": list(type_map), "descriptor": descriptor,
-                  "fitting_net": {"neuron": s["fitting_neurons"], "resnet_dt": True, "seed": seed + 1000}},
+                  "fitting_net": {"neuron": s["fitting_neurons"], "resnet_dt": True, "precision": s["precision"],
+                                  "seed": seed + 1000}},
         "learning_rate": {"type": "exp", "start_lr": s["start_lr"], "stop_lr": s["stop_lr"],
                           "decay_steps": max(1, s["numb_steps"] // 20)},
         "loss": {"type": "ener", "start_pref_e": 0.02, "limit_pref_e": 1.0, "start_pref_f": 1000.0, "limit_pref_f": 1.0,
