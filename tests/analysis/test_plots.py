@@ -126,14 +126,19 @@ def test_level_ladder_and_cluster_size_figures(tmp_path):
     import pandas as pd
     import pytest
 
-    summary = pd.DataFrame({"level": ["campaign", "PBE0/6-31G*", "ref"], "mae_centred_ppm": [1.5, 0.15, 0.0],
-                            "max_centred_error_ppm": [4.1, 0.3, 0.0], "cpu_s_per_cluster": [5.0, 60.0, 400.0],
-                            "n_ok": [10, 10, 10], "is_reference": [False, False, True]})
+    summary = pd.DataFrame({"level": ["campaign", "PBE0/6-31G*", "PBE/6-31G", "ref"],
+                            "level_label": ["PBE/6-31G", "PBE0/6-31G*", "PBE/6-31G", "PBE/pcSseg-2"],
+                            "mae_centred_ppm": [1.5, 0.15, 1.5, 0.0],
+                            "max_centred_error_ppm": [4.1, 0.3, 4.1, 0.0], "cpu_s_per_cluster": [5.0, 60.0, 5.0, 400.0],
+                            "n_ok": [10, 10, 10, 10], "is_reference": [False, False, False, True]})
     study = {"target_ppm": 0.1, "limit_ppm": 0.2}
     fig = plots.level_ladder(summary, {"level": {"choice": "PBE0/6-31G*"}}, study, tmp_path / "l.png")
     ax = fig.axes[0]
     _labelled(ax)
-    assert len(_errorbars(ax)) == 2 and ax.get_xscale() == "log"  # the reference is the yardstick, not a point
+    # the reference is the yardstick, not a point; the campaign's level and its named twin share one point
+    assert len(_errorbars(ax)) == 2 and ax.get_xscale() == "log"
+    key = "\n".join(t.get_text() for t in fig.texts)
+    assert "campaign = PBE/6-31G: 1.50 ppm" in key and "PBE0/6-31G*: 0.15 ppm (max 0.30), 60 s  [chosen]" in key
     assert "ref" in ax.get_title() and "400 s" in ax.get_title()
     _files(tmp_path, "l")
     sizes = pd.DataFrame({"cluster_id": ["a", "a", "b", "b"], "second_shell_r_cut_A": [0.0, 5.0, 0.0, 5.0],

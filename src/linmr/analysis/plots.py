@@ -258,17 +258,26 @@ def md_log(table, png_path: str | Path, title: str = "", footer: str | None = No
 
 
 def level_ladder(summary, choice: dict, study: dict, path, footer: str | None = None):
-    """MAE of mean-centred 7Li shifts (ppm) against the reference level vs CPU s per cluster, one point per
-    level (error bar up to the largest single-cluster error); target and limit as dashed lines."""
-    fig, ax = plt.subplots(figsize=(4.6, 3.2))
+    """MAE of mean-centred 7Li shifts (ppm) against the reference level vs CPU s per cluster, one numbered point per
+    level (error bar up to the largest single-cluster error), the levels named in a key beside the axes (levels of
+    the same basis set, e.g. the campaign's own, share one point); target and limit as dashed lines."""
+    fig, ax = plt.subplots(figsize=(7.4, 3.4))
+    fig.subplots_adjust(left=0.09, right=0.56, bottom=0.15, top=0.9)
     s = summary[~summary["is_reference"]].sort_values("cpu_s_per_cluster")
     chosen = (choice.get("level") or {}).get("choice")
-    for r in s.itertuples():
+    key = []
+    for _, g in s.groupby("level_label" if "level_label" in s else "level", sort=False):
+        r = g.iloc[0]
+        names = " = ".join(dict.fromkeys(g["level"]))
+        n = len(key) + 1
         up = max(r.max_centred_error_ppm - r.mae_centred_ppm, 0.0)
-        ax.errorbar([r.cpu_s_per_cluster], [r.mae_centred_ppm], yerr=[[0.0], [up]], fmt="o", capsize=2,
-                    color="C3" if r.level == chosen else "C0")
-        ax.annotate(r.level, (r.cpu_s_per_cluster, r.mae_centred_ppm), fontsize=6, textcoords="offset points",
-                    xytext=(4, -3))
+        colour = "C3" if chosen in set(g["level"]) else "C0"
+        ax.errorbar([r.cpu_s_per_cluster], [r.mae_centred_ppm], yerr=[[0.0], [up]], fmt="o", capsize=2, color=colour)
+        ax.annotate(str(n), (r.cpu_s_per_cluster, r.mae_centred_ppm), fontsize=7, textcoords="offset points",
+                    xytext=(4, 2), color=colour)
+        key.append(f"{n}  {names}: {r.mae_centred_ppm:.2f} ppm (max {r.max_centred_error_ppm:.2f}), "
+                   f"{r.cpu_s_per_cluster:.0f} s" + ("  [chosen]" if colour == "C3" else ""))
+    fig.text(0.58, 0.9, "\n".join(key), fontsize=6, va="top", ha="left", family="monospace")
     ax.axhline(study["target_ppm"], ls="--", color="0.4", lw=0.8, label=f"target {study['target_ppm']:g} ppm")
     ax.axhline(study["limit_ppm"], ls=":", color="0.4", lw=0.8, label=f"limit {study['limit_ppm']:g} ppm")
     ax.set_xscale("log")
@@ -276,7 +285,7 @@ def level_ladder(summary, choice: dict, study: dict, path, footer: str | None = 
     ax.set_ylabel("MAE of centred 7Li shifts / ppm")
     ref = summary[summary["is_reference"]]
     ax.set_title(f"vs {ref['level'].iloc[0]} ({int(ref['n_ok'].iloc[0])} clusters, "
-                 f"{ref['cpu_s_per_cluster'].iloc[0]:.0f} s each)" if len(ref) else "")
+                 f"{ref['cpu_s_per_cluster'].iloc[0]:.0f} s each)" if len(ref) else "", fontsize=9)
     ax.set_ylim(bottom=0)
     ax.legend(frameon=False, fontsize=7)
     _save(fig, path, footer)
