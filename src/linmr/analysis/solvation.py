@@ -166,41 +166,48 @@ def pair_label(key: str, names: dict) -> str:
 
 
 def rdf(frames, li_name: str, partner_name: str, partner_element: str, r_max: float = 6.0, dr: float = 0.05):
-    """Li–X radial distribution function over ``frames`` (periodic).
+    """Li–X radial distribution function over ``frames`` (periodic), X the ``partner_element`` atoms of molecules
+    named ``partner_name`` (per-atom ``mol_name``).
 
     Returns ``(r, g, cn)``: bin centres (Å), g(r) (1) and the running coordination number
     n(r) = number of X within r of a Li, averaged over Li and frames. ``r_max`` is clipped to
     half the shortest cell height so every distance is a unique minimum image.
     """
-    edges = None
-    hist, n_li_frames, rho_sum, n_frames = None, 0, 0.0, 0
-    for fr in frames:
-        names = fr.arrays["mol_name"]
-        sym = np.array(fr.get_chemical_symbols())
-        li = np.flatnonzero((names == li_name) & (sym == "Li"))
-        x = np.flatnonzero((names == partner_name) & (sym == partner_element))
-        if edges is None:
-            vol = fr.get_volume()
-            heights = vol / np.linalg.norm(np.cross(fr.cell[[1, 2, 0]], fr.cell[[2, 0, 1]]), axis=1)
-            r_top = min(r_max, 0.5 * float(heights.min()))
-            edges = np.arange(0.0, r_top + 1e-9, dr)
-            hist = np.zeros(len(edges) - 1)
-        if len(li) == 0 or len(x) == 0:
-            continue
-        d = li_donor_distances(fr, li, x).ravel()
-        hist += np.histogram(d, edges)[0]
-        n_li_frames += len(li)
-        rho_sum += len(x) / fr.get_volume()
-        n_frames += 1
-    if edges is None or n_li_frames == 0:
+    def select(fr):
+        names, sym = fr.arrays["mol_name"], np.array(fr.get_chemical_symbols())
+        return (np.flatnonzero((names == li_name) & (sym == "Li")),
+                np.flatnonzero((names == partner_name) & (sym == partner_element)))
+
+    out = pair_rdf(frames, select, r_max, dr)
+    if out is None:
         raise LinmrError(f"no Li-{partner_element}({partner_name}) pairs in the trajectory")
+    return out
+
+
+def pair_rdf(frames, select, r_max: float = 6.0, dr: float = 0.05):
+    """A–B radial distribution function over ``frames``: ``select(frame)`` gives the A and B atom indices; frames
+    without A or B are skipped. Returns ``(r, g, cn)`` as :func:`rdf` (bins up to ``r_max`` Å, clipped to half the
+    shortest cell height of the first frame) or None when no frame has a pair."""
+    edges = None
+    hist, n_a_frames, rho_sum, n_frames = None, 0, 0.0, 0
+    for fr in frames:
+        a, b = select(fr)
+        if edges is None:
+            heights = fr.get_volume() / np.linalg.norm(np.cross(fr.cell[[1, 2, 0]], fr.cell[[2, 0, 1]]), axis=1)
+            edges = np.arange(0.0, min(r_max, 0.5 * float(heights.min())) + 1e-9, dr)
+            hist = np.zeros(len(edges) - 1)
+        if len(a) == 0 or len(b) == 0:
+            continue
+        hist += np.histogram(li_donor_distances(fr, a, b).ravel(), edges)[0]
+        n_a_frames += len(a)
+        rho_sum += len(b) / fr.get_volume()
+        n_frames += 1
+    if edges is None or n_a_frames == 0:
+        return None
     r = 0.5 * (edges[1:] + edges[:-1])
     shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
-    rho = rho_sum / n_frames
-    per_li = hist / n_li_frames
-    g = per_li / (rho * shell)
-    cn = np.cumsum(per_li)
-    return r, g, cn
+    per_a = hist / n_a_frames
+    return r, per_a / (rho_sum / n_frames * shell), np.cumsum(per_a)
 
 
 def first_minimum(r, g, cn=None, smooth: int = 5, r_search: float = 1.5) -> tuple[float, float]:

@@ -26,22 +26,19 @@ def sf_bond_lengths(frames) -> np.ndarray:
 
 
 def li_o_rdf(frames, r_max: float = 5.0, dr: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Li–O (every O) radial distribution function pooled over ``frames``: bin centres (Å), g(r) (1)."""
-    edges = np.arange(0.0, r_max + 1e-9, dr)
-    hist, n_li, rho = np.zeros(len(edges) - 1), 0, []
-    for fr in frames:
+    """Li–O (every O) radial distribution function pooled over ``frames``: bin centres (Å), g(r) (1); g is NaN
+    where no frame has both Li and O."""
+    from ..analysis.solvation import pair_rdf
+
+    def select(fr):
         sym = np.array(fr.get_chemical_symbols())
-        li, o = np.flatnonzero(sym == "Li"), np.flatnonzero(sym == "O")
-        if not len(li) or not len(o):
-            continue
-        d = minimum_image(fr.positions[o][None, :, :] - fr.positions[li][:, None, :], fr.cell.array)
-        hist += np.histogram(np.linalg.norm(d, axis=-1).ravel(), edges)[0]
-        n_li += len(li)
-        rho.append(len(o) / fr.get_volume())
-    r = 0.5 * (edges[1:] + edges[:-1])
-    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
-    g = hist / max(n_li, 1) / (np.mean(rho) * shell) if rho else np.full(len(r), np.nan)
-    return r, g
+        return np.flatnonzero(sym == "Li"), np.flatnonzero(sym == "O")
+
+    out = pair_rdf(frames, select, r_max, dr)
+    if out is None:
+        r = np.arange(0.5 * dr, r_max, dr)
+        return r, np.full(len(r), np.nan)
+    return out[0], out[1]
 
 
 def first_peak(r, g, r_min: float = 1.5, smooth: int = 3, half_width: int = 2) -> float:
