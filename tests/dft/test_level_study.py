@@ -1,4 +1,6 @@
 """The level-of-theory and cluster-size studies."""
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,6 +55,8 @@ def test_ladder_on_real_clusters_measures_error_against_the_reference():
               "big": Level(method="HF", basis={"default": "6-31G"})}
     table = ladder(_water_clusters(), pyscf_backend, levels, log=lambda *a: None)
     assert len(table) == 6 and set(table["status"]) == {"ok"} and (table["cpu_s"] > 0).all()
+    # CPU time of each calculation alone (not of the process so far): at most its wall time on every core
+    assert (table["cpu_s"] <= table["wall_s"] * (os.cpu_count() or 1) + 0.05).all()
     summary = summarise_ladder(table, "big").set_index("level")
     assert summary.loc["big", "mae_centred_ppm"] == pytest.approx(0.0, abs=1e-12)
     wide = table.pivot(index="cluster_id", columns="level", values="sigma_ppm")

@@ -15,6 +15,7 @@ compound cancels and the error of a level is the error of its mean-centred shift
 
 from __future__ import annotations
 
+import resource
 import time
 
 import numpy as np
@@ -88,16 +89,21 @@ def _compute(backend, atoms: Atoms, level: Level, max_memory_mb: int, threads: i
         if row["status"] == "ok":  # a failure is tried again on the next run
             cache.put(key, row)
         return row | {"cached": False}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu_time()
     try:
         res = backend.shielding(atoms, level, [0], max_memory_mb=max_memory_mb, nproc=threads)
-        wall = time.perf_counter() - t0
-        return {"sigma_ppm": float(res["sigma_iso_ppm"][0]), "wall_s": wall, "cpu_s": wall * threads,
-                "nao": int(res.get("nao", 0)), "status": "ok", "reason": ""}
+        return {"sigma_ppm": float(res["sigma_iso_ppm"][0]), "wall_s": time.perf_counter() - t0,
+                "cpu_s": _cpu_time() - c0, "nao": int(res.get("nao", 0)), "status": "ok", "reason": ""}
     except Exception as exc:  # a failed calculation is a row, the study goes on
-        wall = time.perf_counter() - t0
-        return {"sigma_ppm": float("nan"), "wall_s": wall, "cpu_s": wall * threads, "nao": 0,
+        return {"sigma_ppm": float("nan"), "wall_s": time.perf_counter() - t0, "cpu_s": _cpu_time() - c0, "nao": 0,
                 "status": "failed", "reason": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+def _cpu_time() -> float:
+    """CPU seconds (user + system) of this process, all its threads, and of its finished child processes: what an
+    in-process program (PySCF) and a subprocess one (ORCA, NWChem) cost, less sensitive to other jobs than wall time."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _cluster_row(a: Atoms) -> dict:
