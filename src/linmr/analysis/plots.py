@@ -266,7 +266,7 @@ def level_ladder(summary, choice: dict, study: dict, path, footer: str | None = 
     s = summary[~summary["is_reference"]].sort_values("cpu_s_per_cluster")
     chosen = (choice.get("level") or {}).get("choice")
     key = []
-    for _, g in s.groupby("level_label" if "level_label" in s else "level", sort=False):
+    for _, g in s.groupby("level_label", sort=False):
         r = g.iloc[0]
         names = " = ".join(dict.fromkeys(g["level"]))
         n = len(key) + 1
