@@ -1,4 +1,4 @@
-"""Periodic geometry shared by every stage: minimum-image vectors and cell widths.
+"""Periodic geometry shared by every stage: minimum-image vectors, pair distances and cell widths.
 
 One minimum-image function serves boxes, clusters, the bond monitor and the solvation analysis.
 Rounding fractional coordinates gives the minimum image exactly only in an orthogonal cell; in
@@ -42,3 +42,13 @@ def cell_widths(cell: np.ndarray) -> np.ndarray:
     """Distances (Å) between opposite faces of ``cell`` (the largest sphere that fits has radius min/2)."""
     rec = np.linalg.inv(np.asarray(cell, float)).T  # rows: reciprocal vectors without 2 pi
     return 1.0 / np.linalg.norm(rec, axis=1)
+
+
+def pair_distances(frame, a, b) -> np.ndarray:
+    """Distances (Å) between the atoms ``a`` and ``b`` of an ASE ``Atoms``, minimum image where the frame is
+    periodic; shape ``(len(a), len(b))``, one vectorised call per frame."""
+    pos = frame.positions
+    d = pos[np.asarray(b)][None, :, :] - pos[np.asarray(a)][:, None, :]
+    if frame.pbc.any():
+        d = minimum_image(d, np.asarray(frame.cell))
+    return np.linalg.norm(d, axis=-1)

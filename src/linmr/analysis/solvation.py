@@ -7,7 +7,7 @@ import pandas as pd
 from ase import Atoms
 
 from .. import LinmrError
-from ..geometry import minimum_image
+from ..geometry import minimum_image, pair_distances
 
 CLASSES = ("SSIP", "CIP", "AGG")
 ENV_COLUMNS = ("solvation_class", "n_solvent", "n_anion", "cn_O_solvent", "cn_O_anion", "cn_N_anion")
@@ -59,16 +59,6 @@ class Topology:
 
     def matches(self, frame: Atoms) -> bool:
         return np.array_equal(frame.numbers, self.numbers) and np.array_equal(frame.arrays.get("mol_id"), self.mol)
-
-
-def li_donor_distances(frame: Atoms, li, donor_idx) -> np.ndarray:
-    """Distances (Å) between atoms ``li`` and ``donor_idx``, minimum image where the frame is periodic;
-    shape ``(len(li), len(donor_idx))``, one vectorised call per frame."""
-    pos = frame.positions
-    d = pos[np.asarray(donor_idx)][None, :, :] - pos[np.asarray(li)][:, None, :]
-    if frame.pbc.any():
-        d = minimum_image(d, np.asarray(frame.cell))
-    return np.linalg.norm(d, axis=-1)
 
 
 def environment_columns(frame: Atoms, topo: Topology, r_bind: float = 2.6) -> dict:
@@ -198,7 +188,7 @@ def pair_rdf(frames, select, r_max: float = 6.0, dr: float = 0.05):
             hist = np.zeros(len(edges) - 1)
         if len(a) == 0 or len(b) == 0:
             continue
-        hist += np.histogram(li_donor_distances(fr, a, b).ravel(), edges)[0]
+        hist += np.histogram(pair_distances(fr, a, b).ravel(), edges)[0]
         n_a_frames += len(a)
         rho_sum += len(b) / fr.get_volume()
         n_frames += 1
@@ -280,7 +270,7 @@ def per_li_counts(frames, names: dict, radii: dict) -> tuple[np.ndarray, dict]:
             break
         for k in keys:
             if len(partners[k]):
-                sums[k] += (li_donor_distances(fr, li, partners[k]) < radii[k]).sum(axis=1)
+                sums[k] += (pair_distances(fr, li, partners[k]) < radii[k]).sum(axis=1)
         n_frames += 1
     if li is None or len(li) == 0 or n_frames == 0:
         raise LinmrError(f"no {names['cation']} in the frames: no per-Li coordination numbers")
