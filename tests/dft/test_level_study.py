@@ -145,6 +145,30 @@ def test_cache_reuses_computed_shieldings_and_survives_a_torn_line(tmp_path):
     assert len(calls) == 3
 
 
+def test_rows_cached_before_getrusage_say_their_cpu_measure(tmp_path):
+    """A cache row from before cpu_s was getrusage time holds wall x threads: the row and the summary say so."""
+    import json
+
+    from linmr.dft.level_study import ResultCache, cpu_measure, summarise_ladder
+
+    levels = {"small": Level(method="HF", basis={"default": "STO-3G"})}
+    clusters = _water_clusters()[:2]
+    path = tmp_path / "computed.jsonl"
+    ladder(clusters, pyscf_backend, levels, log=lambda *a: None, cache=ResultCache(path))
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert {r["cpu_measure"] for r in rows} == {"getrusage"}
+    del rows[0]["cpu_measure"]  # as written by the older code
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    levels["ref"] = Level(method="HF", basis={"default": "6-31G"})
+    table = ladder(clusters, pyscf_backend, levels, log=lambda *a: None, cache=ResultCache(path))
+    small = table[table["level"] == "small"]
+    assert list(small["cpu_measure"]) == ["wall x threads", "getrusage"]
+    summary = summarise_ladder(table, "ref").set_index("level")
+    assert summary.loc["small", "cpu_measure"] == "mixed: getrusage, wall x threads"
+    assert summary.loc["ref", "cpu_measure"] == "getrusage"
+    assert cpu_measure(table.iloc[:0]) == ""
+
+
 def test_study_bundles_on_written_bundles_and_trajectory(tmp_path):
     """The rule's entry point: clusters from bundle files (an empty one included), re-cut from the trajectory."""
     from ase.io import write

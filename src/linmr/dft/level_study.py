@@ -77,6 +77,9 @@ class ResultCache:
             os.fsync(fh.fileno())
 
 
+CPU_MEASURE = "getrusage"  # how _compute measures cpu_s (see _cpu_time); cached rows without the key: wall x threads
+
+
 def _compute(backend, atoms: Atoms, level: Level, max_memory_mb: int, threads: int,
              cache: ResultCache | None = None) -> dict:
     if cache is not None:
@@ -84,7 +87,9 @@ def _compute(backend, atoms: Atoms, level: Level, max_memory_mb: int, threads: i
 
         key = input_hash(atoms, level, backend.program_version())
         if key in cache.rows:
-            return {k: v for k, v in cache.rows[key].items() if k != "input_sha256"} | {"cached": True}
+            row = {k: v for k, v in cache.rows[key].items() if k != "input_sha256"}
+            # rows cached before cpu_s was measured by getrusage hold wall x threads; say which measure a row has
+            return {"cpu_measure": "wall x threads"} | row | {"cached": True}
         row = _compute(backend, atoms, level, max_memory_mb, threads)
         if row["status"] == "ok":  # a failure is tried again on the next run
             cache.put(key, row)
@@ -93,10 +98,11 @@ def _compute(backend, atoms: Atoms, level: Level, max_memory_mb: int, threads: i
     try:
         res = backend.shielding(atoms, level, [0], max_memory_mb=max_memory_mb, nproc=threads)
         return {"sigma_ppm": float(res["sigma_iso_ppm"][0]), "wall_s": time.perf_counter() - t0,
-                "cpu_s": _cpu_time() - c0, "nao": int(res.get("nao", 0)), "status": "ok", "reason": ""}
+                "cpu_s": _cpu_time() - c0, "cpu_measure": CPU_MEASURE, "nao": int(res.get("nao", 0)), "status": "ok",
+                "reason": ""}
     except Exception as exc:  # a failed calculation is a row, the study goes on
-        return {"sigma_ppm": float("nan"), "wall_s": time.perf_counter() - t0, "cpu_s": _cpu_time() - c0, "nao": 0,
-                "status": "failed", "reason": f"{type(exc).__name__}: {exc}"[:300]}
+        return {"sigma_ppm": float("nan"), "wall_s": time.perf_counter() - t0, "cpu_s": _cpu_time() - c0,
+                "cpu_measure": CPU_MEASURE, "nao": 0, "status": "failed", "reason": f"{type(exc).__name__}: {exc}"[:300]}
 
 
 def _cpu_time() -> float:
@@ -126,6 +132,15 @@ def ladder(clusters: list[Atoms], backend, levels: dict[str, Level], max_memory_
     return pd.DataFrame(rows)
 
 
+def cpu_measure(rows: pd.DataFrame) -> str:
+    """How the ``cpu_s`` of ``rows`` was measured: one measure, or "mixed: ..." where cached rows of an older
+    measure (wall x threads) sit beside new ones."""
+    if not len(rows):
+        return ""
+    kinds = sorted(set(rows["cpu_measure"].fillna("wall x threads"))) if "cpu_measure" in rows else ["wall x threads"]
+    return kinds[0] if len(kinds) == 1 else "mixed: " + ", ".join(kinds)
+
+
 def summarise_ladder(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Per level: error of its mean-centred shifts against ``reference`` (ppm) and CPU seconds per cluster."""
     wide = table.pivot(index="cluster_id", columns="level", values="sigma_ppm")
@@ -142,6 +157,7 @@ def summarise_ladder(table: pd.DataFrame, reference: str) -> pd.DataFrame:
                      "n_failed": int(len(g) - len(ok)), "mae_centred_ppm": mae, "max_centred_error_ppm": worst,
                      "mean_sigma_offset_vs_reference_ppm": offset,
                      "cpu_s_per_cluster": float(ok["cpu_s"].mean()) if len(ok) else float("nan"),
+                     "cpu_measure": cpu_measure(ok),
                      "spread_of_shifts_ppm": float(ok["sigma_ppm"].max() - ok["sigma_ppm"].min()) if len(ok) else float("nan"),
                      "mean_nao": float(ok["nao"].mean()) if len(ok) else float("nan"),
                      "is_reference": name == reference})
@@ -202,6 +218,7 @@ def summarise_sizes(table: pd.DataFrame) -> pd.DataFrame:
                      "mae_centred_vs_largest_ppm": mae, "max_centred_error_vs_largest_ppm": worst,
                      "mean_sigma_offset_vs_largest_ppm": offset,
                      "cpu_s_per_cluster": float(ok["cpu_s"].mean()) if len(ok) else float("nan"),
+                     "cpu_measure": cpu_measure(ok),
                      "is_reference": radius == largest})
     return pd.DataFrame(rows)
 
