@@ -62,4 +62,5 @@ rule all:
         "results/model/metrics.csv",
         expand("results/predictions/{conc}.csv", conc=CONCS),
         POTENTIAL_REPORT if POTENTIAL_STAGE else [],
+        expand("results/md/{conc}/candidates.extxyz", conc=CONCS) if POTENTIAL_STAGE else [],
     default_target: True

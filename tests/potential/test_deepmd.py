@@ -167,3 +167,38 @@ def test_md_protocol_in_lammps_with_deepmd_killed_and_resumed(settings, ensemble
     assert (deviation["max_devi_f_eV_A"] >= 0).all() and summary["potential"].startswith("deepmd")
     assert list(table.phase.unique()) == ["minimise", "heat", "npt", "production"]
     assert len({*[f.name for f in work.glob("model_devi.*.out")]}) == 2
+
+
+def test_uncertain_frames_feed_the_round_0_of_a_later_campaign(settings, ensemble, labels, tmp_path):
+    """md_candidates then potential.feedback_frames: frames where the real ensemble disagrees are chosen, labelled by
+    the teacher as training frames, and join a member's training set."""
+    import pandas as pd
+
+    from linmr import potential
+    from linmr.fileio import write_frames
+    from linmr.potential import deepmd
+
+    d, frames, _, _ = labels
+    models, trained = ensemble
+    run = [f.copy() for f in frames]  # stand-ins for production frames (this student's own MD collapses the box)
+    for k, f in enumerate(run):
+        f.calc = None
+        f.info["step"] = 100 * (k + 1)
+    deviation = pd.DataFrame({"step": [f.info["step"] for f in run],
+                              "max_devi_f_eV_A": deepmd.max_force_deviation(models, run)})
+    pot = {**settings["potential"], "candidates_per_box": 3,
+           "trust_lo_eV_A": float(deviation["max_devi_f_eV_A"].median())}  # the more uncertain half is candidate
+    chosen, table = potential.production_candidates(run, deviation, pot, concentration="1M")
+    assert len(chosen) == 3 and table["chosen"].sum() == 3 and (table.loc[table["chosen"], "class"] != "accurate").all()
+    assert min(f.info["max_devi_f_eV_A"] for f in chosen) >= pot["trust_lo_eV_A"]
+    write_frames(tmp_path / "candidates.extxyz", chosen)
+    feedback = potential.feedback(potential.read_labels([tmp_path / "candidates.extxyz"]))
+    labelled, _ = potential.label(feedback, pot, tmp_path / "teacher", round_=0)
+    assert len(labelled) == 3 and all(f.info["split"] == "train" and f.info["round"] == 0 for f in labelled)
+    before = {100 * (k + 1): f for k, f in enumerate(frames)}  # the teacher gives the forces it gave in round 0
+    for f in labelled:
+        np.testing.assert_allclose(f.get_forces(), before[f.info["step"]].get_forces(), atol=1e-3)
+    write_frames(tmp_path / "labels_feedback.extxyz", labelled)
+    member = potential.train_member([d / "labels.extxyz", tmp_path / "labels_feedback.extxyz"], [], None, pot,
+                                    SPECIES, 0, 0, tmp_path / "fed.pb", tmp_path / "train_fed")
+    assert member["n_train_frames"] == trained[0]["n_train_frames"] + 3

@@ -30,3 +30,55 @@ def test_frames_are_classified_by_deviation_and_collapsed_ones_fail():
 def test_a_label_job_with_nothing_selected_writes_an_empty_table(tmp_path):
     frames, table = potential.label([], {"teacher": "chgnet", "teacher_model_path": None}, tmp_path)
     assert frames == [] and list(table.columns)[:3] == ["frame", "n_atoms", "status"] and table.empty
+
+
+def _production(steps):
+    out = []
+    for s in steps:
+        a = _frame(None)
+        a.info.pop("max_devi_f_eV_A")
+        a.info["step"] = s
+        out.append(a)
+    return out
+
+
+def test_production_candidates_take_uncertain_frames_evenly_and_above_trust_hi_too():
+    import pandas as pd
+
+    steps = [100, 200, 300, 400, 500, 600]
+    frames = _production(steps)
+    # the deviation file also has a step without a frame (0), in another order
+    devi = pd.DataFrame({"step": [0, 600, 500, 400, 300, 200, 100], "max_devi_f_eV_A": [9.0, 0.7, 0.05, 0.3, 0.2, 0.02, 0.15]})
+    settings = {**SETTINGS, "candidates_per_box": 3}
+    chosen, table = potential.production_candidates(frames, devi, settings, concentration="2M")
+    assert list(table["step"]) == steps
+    assert list(table["class"]) == ["candidate", "accurate", "candidate", "candidate", "accurate", "above_trust_hi"]
+    # four frames at or above trust_lo (100, 300, 400, 600): three of them evenly, first and last included
+    assert [f.info["step"] for f in chosen] == [100, 400, 600]
+    assert list(table.loc[table["chosen"], "step"]) == [100, 400, 600]
+    assert [f.info["max_devi_f_eV_A"] for f in chosen] == [0.15, 0.3, 0.7]
+    assert all(f.info["source"] == "production" and f.info["concentration"] == "2M" for f in chosen)
+    assert chosen[0] is not frames[0]  # copies: the trajectory's frames are untouched
+    none, _ = potential.production_candidates(frames, devi, {**settings, "candidates_per_box": 0})
+    assert none == []
+    # a frame with overlapping atoms (only with the guards off) is never a candidate, whatever its deviation
+    broken = _production([700])
+    broken[0].positions[1] = [0.3, 0, 0]
+    more = pd.concat([devi, pd.DataFrame({"step": [700], "max_devi_f_eV_A": [0.3]})])
+    chosen, table = potential.production_candidates(frames + broken, more, {**settings, "candidates_per_box": 10})
+    assert table["class"].iloc[-1] == "collapsed" and [f.info["step"] for f in chosen] == [100, 300, 400, 600]
+    # no ensemble along production (a user model): an empty deviation table chooses nothing
+    empty = pd.DataFrame(columns=["step", "max_devi_f_eV_A"])
+    none, table = potential.production_candidates(frames, empty, settings)
+    assert none == [] and set(table["class"]) == {"unknown"} and not table["chosen"].any()
+
+
+def test_feedback_frames_become_round_0_training_frames_without_old_labels():
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    a = _frame(0.3)
+    a.calc = SinglePointCalculator(a, energy=-1.0, forces=np.zeros((3, 3)))
+    a.info.update(split="test", round=2, labelled_by="chgnet 0.3")
+    (g,) = potential.feedback([a])
+    assert g.calc is None and g.info["split"] == "train" and g.info["round"] == 0 and "labelled_by" not in g.info
+    assert a.info["split"] == "test" and a.calc is not None  # the input is left alone

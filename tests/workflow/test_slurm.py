@@ -271,7 +271,7 @@ def test_paper_rehearsal_on_real_slurm(slurm_cluster, tmp_path):
     assert {j["rule"] for j in ok} == {
         "potential_box", "potential_explore_teacher", "potential_select", "potential_label", "potential_train",
         "potential_explore", "potential_report", "box", "md", "clusters", "dft_reference", "dft_bundle",
-        "dft_collect", "train", "active_learning", "predict", "figures", "provenance"}
+        "dft_collect", "train", "active_learning", "predict", "figures", "provenance", "md_candidates"}
     assert {j["rule"] for j in jobs_a} == {"potential_box", "potential_explore_teacher", "potential_select",
                                            "potential_label", "potential_train", "potential_explore", "box", "md",
                                            "clusters"}
@@ -298,6 +298,10 @@ def test_paper_rehearsal_on_real_slurm(slurm_cluster, tmp_path):
     assert list(rounds["round"]) == [0, 1] and rounds["selected_frames"].iloc[0] == 40
     assert rounds["explored_frames"].iloc[1] == 40  # the student explored both boxes in round 1 (60 steps / 3)
     assert (r / "potential/round_1/model_0.pb").stat().st_size > 10_000
+    # production frames where the ensemble disagrees are handed on for active learning
+    cand = pd.read_csv(r / "md/4M/candidates.csv")
+    assert len(cand) > 0 and set(cand["class"]) <= {"accurate", "candidate", "above_trust_hi"}
+    assert cand["chosen"].sum() == min(10, (cand["class"] != "accurate").sum())  # candidates_per_box: 10 (default)
     # the student learned the teacher's forces: held-out RMSE well below the RMS of the forces (~0.6 eV/A)
     acc = pd.read_csv(r / "potential/accuracy.csv").iloc[0]
     assert acc["n_frames"] == 8 and 0 < acc["force_rmse_eV_A"] < 0.4 and acc["teacher"].startswith("chgnet"), acc

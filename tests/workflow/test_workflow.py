@@ -45,6 +45,36 @@ def test_largest_md_box_is_scheduled_first():
     assert len(other) > 20 and max(other) < min(md.values())
 
 
+def test_feedback_frames_are_labelled_in_round_0_and_production_hands_candidates_on(tmp_path):
+    """potential.feedback_frames (e.g. an earlier campaign's production candidates) plan one labelling job whose
+    labels every round trains on; without them no such job; a campaign that trains its potential writes each box's
+    candidates."""
+    import yaml
+    from ase import Atoms
+    from ase.io import write
+
+    _copy_project(tmp_path)
+    write(tmp_path / "earlier_2M.extxyz", Atoms("H2", positions=[[0, 0, 0], [0.74, 0, 0]], cell=[9, 9, 9], pbc=True))
+    cfg = yaml.safe_load((ROOT / "config/workstation.yaml").read_text())
+
+    def plan(feedback, *targets):
+        cfg["potential"]["feedback_frames"] = feedback
+        (tmp_path / "fb.yaml").write_text(yaml.safe_dump(cfg))
+        out = subprocess.run(SNAKEMAKE + ["-n", *targets, "--configfile", "fb.yaml"], cwd=tmp_path,
+                             capture_output=True, text=True)
+        assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+        return out.stdout + out.stderr
+
+    text = plan(["earlier_2M.extxyz"], "results/potential/round_1/model_0.pb")
+    block = re.search(r"rule potential_label_feedback:\n(.*?)\n\n", text, flags=re.S).group(1)
+    assert "earlier_2M.extxyz" in block and "results/potential/round_0/labels_feedback.extxyz" in block
+    train = [b for b in re.split(r"\n(?=\S)", text) if b.startswith("rule potential_train")]
+    # round 0's two members (both explore round 1) and round 1's member 0
+    assert len(train) == 3 and all("labels_feedback.extxyz" in b for b in train)
+    assert "potential_label_feedback" not in plan([], "results/potential/round_1/model_0.pb")
+    assert all(f"results/md/{c}M/candidates.extxyz" in plan([]) for c in (1, 2, 3, 4))
+
+
 @pytest.mark.slow
 def test_micro_campaign_runs_every_rule(tmp_path):
     _copy_project(tmp_path)

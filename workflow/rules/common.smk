@@ -48,7 +48,9 @@ CLUSTER_CUT = {k: config["clusters"][k] for k in ("r_cut_A", "donor_elements", "
 # the MD potential trained in the campaign (workflow/rules/potential.smk): where md.potential is deepmd and no
 # md.model_path is given; its last round's first model drives production, the others record model deviation
 POTENTIAL_STAGE = potential_stage(config)
-POTENTIAL = result_params(config, "potential")
+# candidates_per_box only shapes what production hands on (md_candidates): it retrains nothing
+POTENTIAL = result_params(config, "potential", exclude=("candidates_per_box",))
+POTENTIAL_FEEDBACK = ["results/potential/round_0/labels_feedback.extxyz"] if config["potential"]["feedback_frames"] else []
 POTENTIAL_ROUNDS = config["potential"]["rounds"]
 POTENTIAL_N_SALT = dict(zip(CONCS, config["potential"]["n_salt"]))
 # MD settings the exploration shares with production

@@ -27,3 +27,22 @@ rule md:
         "../../envs/md.yaml"
     script:
         "../../scripts/run_md.py"
+
+
+rule md_candidates:
+    input:
+        traj="results/md/{conc}/production.extxyz",
+        deviation="results/md/{conc}/model_deviation.csv",
+    output:
+        frames="results/md/{conc}/candidates.extxyz",
+        table="results/md/{conc}/candidates.csv",
+    benchmark:
+        "results/benchmarks/md_candidates/{conc}.tsv"
+    log:
+        "logs/md/candidates_{conc}.log",
+    params:
+        potential={k: config["potential"][k] for k in ("trust_lo_eV_A", "trust_hi_eV_A", "candidates_per_box")},
+    conda:
+        "../../envs/linmr.yaml"
+    script:
+        "../../scripts/md_candidates.py"

@@ -114,10 +114,31 @@ rule potential_label:
         "../../scripts/potential_label.py"
 
 
+rule potential_label_feedback:
+    input:
+        selected=config["potential"]["feedback_frames"],
+    output:
+        labels="results/potential/round_0/labels_feedback.extxyz",
+        table="results/potential/round_0/labels_feedback.csv",
+    benchmark:
+        "results/benchmarks/potential_label/0_feedback.tsv"
+    log:
+        "logs/potential/round_0/label_feedback.log",
+    params:
+        potential=POTENTIAL,
+        work_dir="results/potential/round_0/teacher_feedback",
+        feedback=True,
+    threads: config["potential"]["threads"]
+    conda:
+        "../../envs/md.yaml"
+    script:
+        "../../scripts/potential_label.py"
+
+
 rule potential_train:
     input:
         labels=lambda w: expand("results/potential/round_{r}/labels_{conc}.extxyz", r=range(int(w.round) + 1),
-                                conc=CONCS),
+                                conc=CONCS) + POTENTIAL_FEEDBACK,
         new=lambda w: expand("results/potential/round_{round}/labels_{conc}.extxyz", round=w.round, conc=CONCS),
         previous=lambda w: [f"results/potential/round_{int(w.round) - 1}/model_{w.member}.pb"] if int(w.round) else [],
         previous_frozen=lambda w: [f"results/potential/round_{int(w.round) - 1}/frozen_{w.member}.pb"] if int(w.round) else [],
@@ -145,7 +166,8 @@ rule potential_report:
     input:
         selections=expand("results/potential/round_{r}/selection.csv", r=range(POTENTIAL_ROUNDS)),
         deviations=expand("results/potential/round_{r}/deviation_{conc}.csv", r=range(1, POTENTIAL_ROUNDS), conc=CONCS),
-        labels=expand("results/potential/round_{r}/labels_{conc}.extxyz", r=range(POTENTIAL_ROUNDS), conc=CONCS),
+        labels=expand("results/potential/round_{r}/labels_{conc}.extxyz", r=range(POTENTIAL_ROUNDS), conc=CONCS)
+        + POTENTIAL_FEEDBACK,
         teacher_md=expand("results/potential/round_0/explore_{conc}.extxyz", conc=CONCS),
         boxes=expand("results/potential/boxes/{conc}.extxyz", conc=CONCS),
         models=potential_models(POTENTIAL_ROUNDS - 1),

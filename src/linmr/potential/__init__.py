@@ -110,12 +110,11 @@ def explore_student(box_path, models: list[str], potential: dict, md: dict, seed
 
 
 def _collapsed(frame: Atoms) -> bool:
-    """Whether two atoms of ``frame`` are closer than the readers' overlap limit (minimum image)."""
-    from ..readers import MIN_DISTANCE_A
+    """Whether two atoms of ``frame`` are closer than the readers' overlap limit (minimum image; a k-d tree, so
+    production boxes of thousands of atoms cost milliseconds)."""
+    from ..readers import MIN_DISTANCE_A, closest_pair
 
-    d = frame.get_all_distances(mic=True)
-    np.fill_diagonal(d, np.inf)
-    return bool(d.min() < MIN_DISTANCE_A)
+    return closest_pair(frame, MIN_DISTANCE_A, periodic=bool(frame.pbc.any())) is not None
 
 
 def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
@@ -162,6 +161,54 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
            "mean_max_devi_f_eV_A": float(d.mean()) if len(d) else np.nan,
            "max_max_devi_f_eV_A": float(d.max()) if len(d) else np.nan, "converged": bool(converged)}
     return chosen, row
+
+
+def production_candidates(frames: list[Atoms], deviation: pd.DataFrame, potential: dict,
+                          concentration: str = "") -> tuple[list[Atoms], pd.DataFrame]:
+    """Production frames for active learning: the frames whose ensemble force deviation (``deviation``, the md
+    rule's ``model_deviation.csv``, matched by step) is at least ``trust_lo_eV_A``, up to ``candidates_per_box``
+    of them evenly over the run. Unlike a student's exploration, production passed the bond monitor and the
+    temperature guard, so a deviation above ``trust_hi_eV_A`` marks an environment the student has not learned,
+    not a broken structure: those frames are candidates too (a frame with overlapping atoms, possible only with the
+    guards off, never is). Returns (frames, one row per production frame with
+    its deviation and whether it was chosen). A later campaign labels them through ``potential.feedback_frames``."""
+    rows = pd.DataFrame({"step": [int(f.info.get("step", -1)) for f in frames]})
+    if len(deviation):
+        d = deviation.drop_duplicates("step", keep="last").set_index("step")["max_devi_f_eV_A"]
+        rows["max_devi_f_eV_A"] = rows["step"].map(d).astype(float)
+    else:  # no ensemble along production (a user model): nothing is known, nothing is chosen
+        rows["max_devi_f_eV_A"] = np.nan
+    lo, hi = potential["trust_lo_eV_A"], potential["trust_hi_eV_A"]
+    dev = rows["max_devi_f_eV_A"]
+    collapsed = np.array([_collapsed(f) for f in frames], bool)  # only where the guards were off
+    rows["class"] = np.where(collapsed, "collapsed", np.where(
+        dev.isna(), "unknown", np.where(dev < lo, "accurate", np.where(dev < hi, "candidate", "above_trust_hi"))))
+    cand = np.flatnonzero((dev.to_numpy() >= lo) & ~collapsed)
+    n = min(potential["candidates_per_box"], len(cand))
+    idx = cand[np.unique(np.linspace(0, len(cand) - 1, n).round().astype(int))] if n else np.array([], int)
+    rows["chosen"] = False
+    rows.loc[idx, "chosen"] = True
+    rows.insert(0, "concentration", concentration)
+    chosen = []
+    for i in idx:
+        f = frames[i].copy()
+        f.calc = None
+        f.info.update(max_devi_f_eV_A=float(dev.iloc[i]), source="production", concentration=concentration)
+        chosen.append(f)
+    return chosen, rows
+
+
+def feedback(frames: list[Atoms]) -> list[Atoms]:
+    """Frames of ``potential.feedback_frames`` made ready for round 0's labelling: training frames (never held
+    out, so the accuracy table stays on the teacher's own round-0 frames), their old labels dropped."""
+    out = []
+    for f in frames:
+        g = f.copy()
+        g.calc = None
+        g.info.pop("labelled_by", None)
+        g.info.update(split="train", round=0)
+        out.append(g)
+    return out
 
 
 def label(frames: list[Atoms], potential: dict, work_dir, round_: int = 0, nproc: int = 1, device: str = "cpu",
