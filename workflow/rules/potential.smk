@@ -94,7 +94,7 @@ rule potential_select:
 
 rule potential_label:
     input:
-        selected="results/potential/round_{round}/selected_{conc}.extxyz",
+        selected=["results/potential/round_{round}/selected_{conc}.extxyz"],  # a list, as in potential_label_feedback
     output:
         labels="results/potential/round_{round}/labels_{conc}.extxyz",
         table="results/potential/round_{round}/labels_{conc}.csv",
