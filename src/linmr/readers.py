@@ -210,12 +210,10 @@ def check_structure(
             )
 
 
-def closest_pair(atoms: Atoms, cutoff: float, periodic: bool) -> tuple[int, int, float] | None:
-    """The closest pair of atoms nearer than ``cutoff`` (Å, periodic images included when ``periodic``), or None.
-
-    A k-d tree (periodic box size for orthorhombic cells) keeps this linear in the atom count:
-    about 20 ms for a 6,000-atom box (ASE's neighbour list takes about 1 s).
-    """
+def pairs_within(atoms: Atoms, cutoff: float, periodic: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of atoms nearer than ``cutoff`` (Å, minimum image when ``periodic``): indices ``(n, 2)`` with
+    i < j, and distances (Å). A k-d tree (periodic box size for orthorhombic cells) keeps this linear in the atom
+    count: about 20 ms for a 6,000-atom box (ASE's neighbour list, used for triclinic cells, takes about 1 s)."""
     from scipy.spatial import cKDTree
 
     cell = np.asarray(atoms.cell)
@@ -225,8 +223,6 @@ def closest_pair(atoms: Atoms, cutoff: float, periodic: bool) -> tuple[int, int,
         pos = np.mod(pos, box)
         pos[pos >= box] = 0.0
         pairs = cKDTree(pos, boxsize=box).query_pairs(cutoff, output_type="ndarray")
-        if not len(pairs):
-            return None
         delta = pos[pairs[:, 0]] - pos[pairs[:, 1]]
         delta -= box * np.round(delta / box)
         d = np.linalg.norm(delta, axis=1)
@@ -234,13 +230,19 @@ def closest_pair(atoms: Atoms, cutoff: float, periodic: bool) -> tuple[int, int,
         from ase.neighborlist import neighbor_list
 
         i, j, d = neighbor_list("ijd", atoms, cutoff)
-        if not len(d):
-            return None
-        pairs = np.stack([np.minimum(i, j), np.maximum(i, j)], axis=1)
+        keep = i < j
+        pairs, d = np.stack([i[keep], j[keep]], axis=1), d[keep]
     else:
         pairs = cKDTree(pos).query_pairs(cutoff, output_type="ndarray")
-        if not len(pairs):
-            return None
         d = np.linalg.norm(pos[pairs[:, 0]] - pos[pairs[:, 1]], axis=1)
+    return pairs.reshape(-1, 2).astype(int), np.asarray(d, float)
+
+
+def closest_pair(atoms: Atoms, cutoff: float, periodic: bool) -> tuple[int, int, float] | None:
+    """The closest pair of atoms nearer than ``cutoff`` (Å, periodic images included when ``periodic``), or None
+    (:func:`pairs_within`)."""
+    pairs, d = pairs_within(atoms, cutoff, periodic)
+    if not len(d):
+        return None
     k = int(np.argmin(d))
     return int(pairs[k, 0]), int(pairs[k, 1]), float(d[k])

@@ -57,3 +57,19 @@ def test_bond_monitor_ignores_vibration_but_catches_dissociation(templates):
     sa, sb = fsi[a].symbol, fsi[b].symbol
     with pytest.raises(LinmrError, match=rf"step 130: molecule 0 \(FSI\), atoms {a} \({sa}\) - {b} \({sb}\) 3.50 Å"):
         mon.check(fsi, "step 130")
+
+
+def test_close_contacts_find_fused_li_but_not_bonds_or_li_li_in_an_aggregate(templates):
+    """Two Li+ 0.6 Å apart (a student's production box) are fused; bonded S-F/S-O and a Li-Li pair of an
+    aggregate (2.7 Å) are not; across the box face too."""
+    from ase import Atoms
+
+    fsi = _fsi_box(templates, shift=(6.0, 6.0, 6.0))
+    li = Atoms("Li3", positions=[[0.3, 1.0, 1.0], [11.7, 1.0, 1.0], [1.0, 3.7, 1.0]], cell=fsi.cell, pbc=True)
+    li.arrays["mol_id"] = np.array([1, 2, 3])
+    li.arrays["mol_name"] = np.array(["Li"] * 3)
+    box = fsi + li
+    mon = BondMonitor(box)
+    n = len(fsi)
+    assert mon.close_contacts(box) == [(n, n + 1, pytest.approx(0.6))]
+    assert mon.close_contacts(fsi) == []  # every pair under 0.5 x covalent sum of a molecule is a bond

@@ -31,7 +31,7 @@ from ase.io.lammpsdata import write_lammps_data
 from .. import LinmrError
 from ..fileio import write_frames
 from . import registry
-from .bonds import BondMonitor
+from .bonds import CONTACT_FACTOR, BondMonitor
 from .protocol import LOG_COLUMNS, Protocol, density_drift_error, density_g_cm3, temperature_runaway_error
 
 THERMO = "step time temp press density pe etotal"
@@ -471,10 +471,21 @@ def check_bonds(atoms: Atoms, frames: list[Atoms], proto: Protocol, where: str, 
         log("bond monitor: the box has no per-atom mol_id; production bonds not checked")
         return
     monitor = BondMonitor(atoms, proto.bond_break_factor, proto.bond_persist_checks)
+    fused = []  # (step, closest contact) of frames with fused non-bonded atoms
     for f in frames:
         monitor.check(f, where=f"{where}, production step {f.info['step']} (frames every {proto.stride} steps)")
+        contacts = monitor.close_contacts(f)
+        if contacts:
+            fused.append((f.info["step"], contacts[0]))
     log(f"bond monitor: {monitor.n_bonds} intramolecular bonds intact in {len(frames)} production frames "
         f"(largest length / covalent sum {monitor.max_ratio:.2f})")
+    if fused:
+        step, (i, j, d) = fused[0]
+        sym = atoms.get_chemical_symbols()
+        log(f"WARNING: {where}: {len(fused)} of {len(frames)} production frames hold non-bonded atoms closer than "
+            f"{CONTACT_FACTOR} x their covalent sum, from step {step} (atoms {i} {sym[i]} and {j} {sym[j]} "
+            f"{d:.2f} Å apart): the potential let them fuse, so those Li environments are not physical; see "
+            "model_deviation.csv, where such frames stand out")
 
 
 def read_model_deviation(path: str | Path):
