@@ -68,6 +68,7 @@ class BondMonitor:
         self.mol_id = atoms.arrays["mol_id"]
         self.mol_name = atoms.arrays.get("mol_name")
         self.max_ratio = 0.0  # largest d / covalent sum seen (diagnostic)
+        self.bonded = set(zip(np.minimum(self.i, self.j).tolist(), np.maximum(self.i, self.j).tolist()))
 
     @property
     def n_bonds(self) -> int:
@@ -85,8 +86,8 @@ class BondMonitor:
         if not len(d):
             return []
         close = d < factor * (radii[pairs[:, 0]] + radii[pairs[:, 1]])
-        bonded = set(zip(np.minimum(self.i, self.j).tolist(), np.maximum(self.i, self.j).tolist()))
-        out = [(int(a), int(b), float(r)) for (a, b), r in zip(pairs[close], d[close]) if (min(a, b), max(a, b)) not in bonded]
+        out = [(int(a), int(b), float(r)) for (a, b), r in zip(pairs[close], d[close])
+               if (min(a, b), max(a, b)) not in self.bonded]
         return sorted(out, key=lambda t: t[2])
 
     def lengths(self, atoms: Atoms) -> np.ndarray:
