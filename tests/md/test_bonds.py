@@ -73,3 +73,30 @@ def test_close_contacts_find_fused_li_but_not_bonds_or_li_li_in_an_aggregate(tem
     n = len(fsi)
     assert mon.close_contacts(box) == [(n, n + 1, pytest.approx(0.6))]
     assert mon.close_contacts(fsi) == []  # every pair under 0.5 x covalent sum of a molecule is a bond
+
+
+def test_production_with_fused_atoms_stops_with_the_step_and_atoms(templates):
+    """lammps.check_bonds: a production frame with two Li+ 0.6 Å apart stops the md job, naming step and atoms;
+    the same frames with the pair 2.7 Å apart pass."""
+    from ase import Atoms
+
+    from linmr.md import lammps
+    from linmr.md.protocol import Protocol
+
+    fsi = _fsi_box(templates, shift=(6.0, 6.0, 6.0))
+    li = Atoms("Li2", positions=[[1.0, 1.0, 1.0], [3.7, 1.0, 1.0]], cell=fsi.cell, pbc=True)
+    li.arrays["mol_id"] = np.array([1, 2])
+    li.arrays["mol_name"] = np.array(["Li"] * 2)
+    box = fsi + li
+    frames = []
+    for step, gap in ((100, 2.7), (200, 0.6), (300, 0.5)):
+        f = box.copy()
+        f.positions[-1, 0] = 1.0 + gap
+        f.info["step"] = step
+        frames.append(f)
+    proto = Protocol(stride=100)
+    n = len(fsi)
+    with pytest.raises(LinmrError, match=rf"2 of 3 production frames .* from step 200 \(atoms {n} Li and {n + 1} Li "
+                                         rf"0.60 Å apart; closest 0.50 Å at step 300\)"):
+        lammps.check_bonds(box, frames, proto, where="test box", log=lambda *a: None)
+    lammps.check_bonds(box, frames[:1], proto, where="test box", log=lambda *a: None)

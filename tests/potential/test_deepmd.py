@@ -24,7 +24,7 @@ SPECIES = ["Li", "C", "H", "O", "N", "S", "F"]
 def settings():
     cfg = config.load(ROOT / "tests/micro.yaml")
     pot = cfg["potential"]
-    pot.update(explore_steps=40, explore_stride=4, frames_per_round=10, test_every=5, ensemble=2)
+    pot.update(explore_steps=40, explore_stride=4, frames_per_round=10, test_every=5, ensemble=2, contact_frames=2)
     pot["deepmd"].update(numb_steps=300, rcut_A=4.0, embedding_neurons=[4, 8], fitting_neurons=[16, 16])
     return cfg
 
@@ -57,9 +57,17 @@ def ensemble(settings, labels):
 
 def test_teacher_md_frames_carry_the_teachers_labels(labels):
     _, frames, table, row = labels
-    assert len(frames) == 10 and row["selected_frames"] == 10
+    assert len(frames) == 12 and row["selected_frames"] == 12
     assert [f.info["split"] for f in frames].count("test") == 2
-    assert (table["reason"] == "labelled while exploring").all()  # the explorer was the teacher: no second call
+    # the explorer was the teacher: no second call, but for the two contact frames (Li+ pushed onto a neighbour)
+    assert (table["reason"] == "labelled while exploring").sum() == 10 and (table["status"] == "ok").all()
+    contact = [f for f in frames if "contact" in f.info]
+    assert len(contact) == 2 and all(f.info["split"] == "train" for f in contact)
+    for f in contact:
+        li = f.get_chemical_symbols().index("Li")
+        d = np.delete(f.get_distances(li, range(len(f)), mic=True), li)
+        assert 1.3 - 1e-6 <= d.min() <= 1.8 + 1e-6  # one Li+: pushed to 1.3-1.8 A of its nearest heavy atom
+        assert abs(f.get_forces()[li]).max() > 1.0  # eV/A: the teacher pushes it back
     assert all(np.isfinite(f.get_forces()).all() and f.get_stress().shape == (6,) for f in frames)
 
 
@@ -69,11 +77,43 @@ def test_ensemble_trains_freezes_compresses_and_is_measured(ensemble, labels):
     models, info = ensemble
     assert all(os.path.getsize(m) > 10_000 for m in models)
     assert all({"train_s", "freeze_s", "compress_s"} <= set(i) for i in info)
-    assert info[0]["n_train_frames"] == 8 and info[0]["n_valid_frames"] == 2
+    assert info[0]["n_train_frames"] == 10 and info[0]["n_valid_frames"] == 2
     acc = deepmd.accuracy(models[0], [f for f in labels[1] if f.info["split"] == "test"])
     assert acc["n_frames"] == 2 and 0 < acc["force_rmse_eV_A"] < 20 and np.isfinite(acc["energy_rmse_meV_per_atom"])
     devi = deepmd.max_force_deviation(models, labels[1])
-    assert devi.shape == (10,) and (devi > 0).all()  # two differently seeded models disagree somewhat
+    assert devi.shape == (12,) and (devi > 0).all()  # two differently seeded models disagree somewhat
+
+
+def test_dp_zbl_student_repels_atoms_pushed_together(ensemble, labels):
+    """potential.deepmd.zbl (default): the frozen model carries the ZBL table (evaluated away from the folder it
+    was trained in), and moving the Li+ onto its nearest neighbour costs energy that rises steeply below the
+    switching distance, with the force on Li pointing away from the neighbour. A student trained without a
+    short-range term has no data there and may do anything (the 2026-12-05 students let Li+ pairs fuse)."""
+    from linmr.geometry import minimum_image
+    from linmr.potential import deepmd
+
+    models, _ = ensemble
+    frame = labels[1][0].copy()
+    li = frame.get_chemical_symbols().index("Li")
+    vec = minimum_image(frame.positions - frame.positions[li], frame.cell.array)
+    dist = np.linalg.norm(vec, axis=1)
+    dist[li] = np.inf
+    nb = int(np.argmin(dist))
+    unit = vec[nb] / dist[nb]
+    frames = []
+    for r in (1.6, 0.8, 0.6, 0.45, 0.3):
+        f = frame.copy()
+        f.positions[li] = f.positions[nb] - unit * r
+        frames.append(f)
+    ev = deepmd.evaluate([models[0]], frames)
+    energy = [e["energy"][0] for e in ev]
+    assert all(b - a > 1.0 for a, b in zip(energy[1:], energy[2:])), energy  # eV: steeply up below 0.6 A
+    assert energy[-1] - energy[0] > 20.0, energy
+    for e in ev[2:]:
+        assert float(np.dot(e["forces"][0][li], -unit)) > 5.0  # eV/A, pushing Li away from its neighbour
+    table = np.loadtxt(labels[0] / "train_0/run/zbl.tab")
+    assert table.shape[1] == 1 + len(SPECIES) * (len(SPECIES) + 1) // 2
+    assert np.isclose(np.interp(1.0, table[:, 0], table[:, 1]), deepmd.zbl_energy(1.0, 3, 3), rtol=1e-3)  # Li-Li
 
 
 def test_a_later_round_starts_from_the_previous_rounds_model(settings, ensemble, labels, tmp_path):
@@ -142,9 +182,11 @@ def test_md_protocol_in_lammps_with_deepmd_killed_and_resumed(settings, ensemble
     models, _ = ensemble
     cfg = {**settings["md"], "engine": "lammps", "potential": "deepmd", "timestep_fs": 0.5, "min_steps": 5,
            "heat_steps": 20, "npt_steps": 20, "prod_steps": 3000, "stride": 100, "checkpoint_every_steps": 500,
-           # guards off: this seconds-trained student of a 26-atom box heats it past 2 x 300 K (701 K at step 100);
+           # guards off: this seconds-trained student of a 26-atom box heats it past 2 x 300 K (701 K at step 100)
+           # and fuses atoms (S and O 0.84 A apart);
            # the guards have tests of their own (tests/md)
-           "max_temperature_factor": None, "bond_check": {**settings["md"]["bond_check"], "break_factor": 1e3}}
+           "max_temperature_factor": None,
+           "bond_check": {**settings["md"]["bond_check"], "break_factor": 1e3, "contact_factor": None}}
     work, out = tmp_path / "work", tmp_path / "prod.extxyz"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
     p = subprocess.Popen([sys.executable, "-c", CHILD.format(proto=cfg), str(tiny_box), str(out), str(work), *models],

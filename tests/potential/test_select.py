@@ -27,6 +27,27 @@ def test_frames_are_classified_by_deviation_and_collapsed_ones_fail():
     assert chosen["4M"] == [] and row["failed_frames"] == 1 and row["selected_frames"] == 0
 
 
+def test_round_0_adds_frames_with_a_li_pair_pushed_together():
+    """Two Li+ 4 A apart in a box with water: contact frames move one of them to 1.4-2.4 A of the other, never
+    within 1.2 A of a third atom, unlabelled training frames; round 0 appends them to its even picks."""
+    a = Atoms("Li2OH2", positions=[[1, 1, 1], [5, 1, 1], [3, 4, 1], [3.9, 4.3, 1], [2.1, 4.3, 1]], cell=[10, 10, 10],
+              pbc=True)
+    a.info["step"] = 10
+    out = potential.contact_frames([a], 5, seed=0)
+    assert len(out) == 5
+    for f in out:
+        d = f.get_distance(0, 1, mic=True)
+        assert potential.CONTACT_LI_LI_A[0] <= d <= potential.CONTACT_LI_LI_A[1]
+        assert f.calc is None and f.info["split"] == "train" and f.info["contact"].startswith("Li")
+        others = f.get_all_distances(mic=True)[np.ix_([0, 1], [2, 3, 4])]
+        assert others.min() >= 1.2
+    assert len({round(f.get_distance(0, 1), 3) for f in out}) == 5  # drawn, not one fixed distance
+    frames = [a.copy() for _ in range(5)]
+    chosen, row = potential.select(0, {"2M": frames}, {**SETTINGS, "contact_frames": 3})
+    assert len(chosen["2M"]) == 2 + 3 and row["selected_frames"] == 5
+    assert [("contact" in f.info) for f in chosen["2M"]] == [False, False, True, True, True]
+
+
 def test_a_label_job_with_nothing_selected_writes_an_empty_table(tmp_path):
     frames, table = potential.label([], {"teacher": "chgnet", "teacher_model_path": None}, tmp_path)
     assert frames == [] and list(table.columns)[:3] == ["frame", "n_atoms", "status"] and table.empty

@@ -31,7 +31,7 @@ from ase.io.lammpsdata import write_lammps_data
 from .. import LinmrError
 from ..fileio import write_frames
 from . import registry
-from .bonds import CONTACT_FACTOR, BondMonitor
+from .bonds import BondMonitor
 from .protocol import LOG_COLUMNS, Protocol, density_drift_error, density_g_cm3, temperature_runaway_error
 
 THERMO = "step time temp press density pe etotal"
@@ -466,7 +466,10 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
 def check_bonds(atoms: Atoms, frames: list[Atoms], proto: Protocol, where: str, log=print) -> None:
     """The bond monitor of the ASE engine (:class:`~linmr.md.bonds.BondMonitor`) on the production frames, every
     ``stride`` steps: a bond of the box (per-atom ``mol_id``) beyond ``bond_break_factor`` x its covalent sum in
-    ``bond_persist_checks`` consecutive frames raises (LAMMPS cannot check bonds of an ``atomic`` box itself)."""
+    ``bond_persist_checks`` consecutive frames raises (LAMMPS cannot check bonds of an ``atomic`` box itself), and
+    so does any frame with non-bonded atoms closer than ``contact_factor`` x their covalent sum (fused: a
+    potential out of its domain; the 2026-12-05 workstation student let Li+ pairs fuse at 0.5-1.2 Å while
+    temperature and bonds stayed normal). The LAMMPS dump and log stay in the work folder for inspection."""
     if "mol_id" not in atoms.arrays:
         log("bond monitor: the box has no per-atom mol_id; production bonds not checked")
         return
@@ -474,7 +477,7 @@ def check_bonds(atoms: Atoms, frames: list[Atoms], proto: Protocol, where: str, 
     fused = []  # (step, closest contact) of frames with fused non-bonded atoms
     for f in frames:
         monitor.check(f, where=f"{where}, production step {f.info['step']} (frames every {proto.stride} steps)")
-        contacts = monitor.close_contacts(f)
+        contacts = monitor.close_contacts(f, proto.contact_factor) if proto.contact_factor else []
         if contacts:
             fused.append((f.info["step"], contacts[0]))
     log(f"bond monitor: {monitor.n_bonds} intramolecular bonds intact in {len(frames)} production frames "
@@ -482,10 +485,13 @@ def check_bonds(atoms: Atoms, frames: list[Atoms], proto: Protocol, where: str, 
     if fused:
         step, (i, j, d) = fused[0]
         sym = atoms.get_chemical_symbols()
-        log(f"WARNING: {where}: {len(fused)} of {len(frames)} production frames hold non-bonded atoms closer than "
-            f"{CONTACT_FACTOR} x their covalent sum, from step {step} (atoms {i} {sym[i]} and {j} {sym[j]} "
-            f"{d:.2f} Å apart): the potential let them fuse, so those Li environments are not physical; see "
-            "model_deviation.csv, where such frames stand out")
+        closest = min(fused, key=lambda t: t[1][2])
+        raise LinmrError(
+            f"{where}: {len(fused)} of {len(frames)} production frames hold non-bonded atoms closer than "
+            f"{proto.contact_factor} x their covalent sum (md.bond_check.contact_factor), from step {step} (atoms {i} {sym[i]} and {j} {sym[j]} "
+            f"{d:.2f} Å apart; closest {closest[1][2]:.2f} Å at step {closest[0]}): the potential let them fuse, so "
+            "the Li environments of this run are not physical. Its dump and model deviation stay in that folder; "
+            "label such frames (potential.feedback_frames) or give the student more data, then rerun")
 
 
 def read_model_deviation(path: str | Path):

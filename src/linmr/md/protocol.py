@@ -48,6 +48,7 @@ class Protocol:
     bond_check_every_steps: int = 10
     bond_break_factor: float = 1.5
     bond_persist_checks: int = 3
+    contact_factor: float | None = 0.5
     seed: int = 1
 
     @classmethod
@@ -60,6 +61,7 @@ class Protocol:
             bond_check_every_steps=bc["every_steps"],
             bond_break_factor=bc["break_factor"],
             bond_persist_checks=bc["persist_checks"],
+            contact_factor=bc.get("contact_factor", 0.5),
             seed=seed,
         )
         return cls(**kw)

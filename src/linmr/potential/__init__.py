@@ -117,11 +117,61 @@ def _collapsed(frame: Atoms) -> bool:
     return closest_pair(frame, MIN_DISTANCE_A, periodic=bool(frame.pbc.any())) is not None
 
 
+CONTACT_LI_LI_A = (1.4, 2.4)  # Li+-Li+ distances of round 0's contact frames (Å); aggregates hold them >= 2.6 Å
+CONTACT_LI_X_A = (1.3, 1.8)  # Li+ to its nearest heavy atom where a box holds one Li+ (Å; Li-O binds at ~1.95 Å)
+
+
+def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
+    """``n`` unlabelled copies of ``frames`` with one Li+ moved along the line to its nearest other Li+ (to a
+    distance drawn in ``CONTACT_LI_LI_A``) or, in a box with one Li+, to its nearest heavy atom (``CONTACT_LI_X_A``).
+
+    Round 0's exploration never brings two Li+ close (their repulsion keeps them >= 2.6 Å apart), and a student
+    that explores such a contact deviates beyond trust_hi, so it is never labelled: a student trained on
+    exploration alone has no data on Li+-Li+ repulsion and let Li+ pairs fuse in 10 ps of production (the
+    2026-12-05 workstation run). The teacher's labels of these frames teach that repulsion. A moved Li+ that would
+    come within 1.2 Å of a third atom is drawn again (up to 20 tries per frame)."""
+    from ..geometry import minimum_image
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n * 20):
+        if len(out) == n or not frames:
+            break
+        f = frames[k % len(frames)].copy()
+        sym = np.array(f.get_chemical_symbols())
+        lis = np.flatnonzero(sym == "Li")
+        if not len(lis):
+            break
+        li = int(rng.choice(lis))
+        vec = minimum_image(f.positions - f.positions[li], f.cell.array)
+        dist = np.linalg.norm(vec, axis=1)
+        dist[li] = np.inf
+        partners = lis if len(lis) > 1 else np.flatnonzero(sym != "H")
+        partners = partners[partners != li]
+        if not len(partners):
+            break
+        nb = int(partners[np.argmin(dist[partners])])
+        lo, hi = CONTACT_LI_LI_A if sym[nb] == "Li" else CONTACT_LI_X_A
+        r = float(rng.uniform(lo, hi))
+        new = f.positions[nb] - vec[nb] / dist[nb] * r
+        d_new = np.linalg.norm(minimum_image(f.positions - new, f.cell.array), axis=1)
+        d_new[[li, nb]] = np.inf
+        if d_new.min() < 1.2:
+            continue
+        f.positions[li] = new
+        f.calc = None
+        f.info.pop("labelled_by", None)
+        f.info.update(split="train", contact=f"Li{li}-{sym[nb]}{nb} {r:.2f} A")
+        out.append(f)
+    return out
+
+
 def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
     """Frames to label this round, per concentration, and the round's row of ``rounds.csv``.
 
     Round 0 takes ``frames_per_round`` frames evenly over each exploration (every ``test_every``-th of them
-    is marked as a test frame). Later rounds classify each explored frame by its force deviation (accurate
+    is marked as a test frame) and adds ``contact_frames`` training frames with a Li+ pushed onto its nearest
+    Li+ (:func:`contact_frames`). Later rounds classify each explored frame by its force deviation (accurate
     below ``trust_lo_eV_A``, candidate up to ``trust_hi_eV_A``, failed above) and take up to
     ``frames_per_round`` candidates evenly; when at least ``converged_fraction`` of the frames are accurate
     the round is converged and selects nothing. A frame with overlapping atoms (the student's MD collapsed) counts
@@ -135,7 +185,8 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
             picked = [frames[i] for i in idx]
             for k, f in enumerate(picked):
                 f.info["split"] = "test" if k % potential["test_every"] == potential["test_every"] - 1 else "train"
-            chosen[conc] = picked
+            train = [f for f in picked if f.info["split"] == "train"]
+            chosen[conc] = picked + contact_frames(train, potential["contact_frames"], seed=len(chosen))
             counts["candidate"] += len(frames)
             continue
         d = np.array([f.info["max_devi_f_eV_A"] for f in frames])
@@ -230,7 +281,7 @@ def label(frames: list[Atoms], potential: dict, work_dir, round_: int = 0, nproc
         else:
             g = f
         if g is not None:
-            g.info.update({key: f.info[key] for key in ("split", "step") if key in f.info})
+            g.info.update({key: f.info[key] for key in ("split", "step", "contact") if key in f.info})
             g.info.update(labelled_by=tag, round=round_)
             out.append(g)
     for r in rows:

@@ -55,16 +55,55 @@ def write_systems(frames: list[Atoms], directory: str | Path, type_map: list[str
     return sorted(str(p.parent) for p in directory.rglob("type.raw"))
 
 
-def training_input(settings: dict, type_map: list[str], train: list[str], valid: list[str], seed: int) -> dict:
-    """The ``input.json`` of one ensemble member from the config's ``potential.deepmd`` settings."""
+# Ziegler-Biersack-Littmark universal screening function: coefficients and exponents, a in Å, ke^2 in eV Å.
+_ZBL_C = (0.18175, 0.50986, 0.28022, 0.02817)
+_ZBL_D = (3.19980, 0.94229, 0.40290, 0.20162)
+_KE2_EV_A = 14.399645
+
+
+def zbl_energy(r, z1: int, z2: int) -> np.ndarray:
+    """The ZBL screened nuclear repulsion of two atoms at distances ``r`` (Å), in eV."""
+    r = np.asarray(r, dtype=float)
+    a = 0.46850 / (z1**0.23 + z2**0.23)
+    x = r / a
+    phi = sum(c * np.exp(-d * x) for c, d in zip(_ZBL_C, _ZBL_D))
+    return _KE2_EV_A * z1 * z2 / r * phi
+
+
+def write_zbl_table(path, type_map: list[str], rcut: float, rmin: float = 0.05, step: float = 0.005) -> Path:
+    """deepmd-kit's short-range pair table (``model/use_srtab``) of ZBL repulsion for every type pair: first
+    column r (Å), then one energy column (eV) per pair i <= j in type-map order. The energies are switched
+    smoothly (cosine) to zero over the last Å before ``rcut`` so the table has no step where it ends."""
+    from ase.data import atomic_numbers
+
+    r = np.arange(rmin, rcut + 1.0 + step / 2, step)
+    sw = np.where(r < rcut - 1.0, 1.0, np.where(r > rcut, 0.0, 0.5 * (1 + np.cos(np.pi * (r - rcut + 1.0)))))
+    z = [atomic_numbers[s] for s in type_map]
+    cols = [r] + [zbl_energy(r, z[i], z[j]) * sw for i in range(len(z)) for j in range(i, len(z))]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(path, np.column_stack(cols), fmt="%.10e",
+               header=f"ZBL pair repulsion (eV) vs r (A); pairs i<=j of {' '.join(type_map)}")
+    return path
+
+
+def training_input(settings: dict, type_map: list[str], train: list[str], valid: list[str], seed: int,
+                   srtab: str | None = None) -> dict:
+    """The ``input.json`` of one ensemble member from the config's ``potential.deepmd`` settings; with
+    ``srtab`` (a :func:`write_zbl_table` file) the model is DP-ZBL: the ZBL table takes over from DP for atoms
+    whose softmin neighbour distance falls below ``zbl_sw_rmax_A`` (fully below ``zbl_sw_rmin_A``)."""
     s = settings
     descriptor = {"type": "se_e2_a", "rcut": s["rcut_A"], "rcut_smth": s["rcut_smth_A"], "sel": s["sel"],
                   "neuron": s["embedding_neurons"], "axis_neuron": s["axis_neuron"], "resnet_dt": False,
                   "type_one_side": True, "precision": s["precision"], "seed": seed}
+    model = {"type_map": list(type_map), "descriptor": descriptor,
+             "fitting_net": {"neuron": s["fitting_neurons"], "resnet_dt": True, "precision": s["precision"],
+                             "seed": seed + 1000}}
+    if srtab is not None:
+        model.update(use_srtab=str(srtab), smin_alpha=s["zbl_smin_alpha_A"], sw_rmin=s["zbl_sw_rmin_A"],
+                     sw_rmax=s["zbl_sw_rmax_A"])
     return {
-        "model": {"type_map": list(type_map), "descriptor": descriptor,
-                  "fitting_net": {"neuron": s["fitting_neurons"], "resnet_dt": True, "precision": s["precision"],
-                                  "seed": seed + 1000}},
+        "model": model,
         "learning_rate": {"type": "exp", "start_lr": s["start_lr"], "stop_lr": s["stop_lr"],
                           "decay_steps": max(1, s["numb_steps"] // 20)},
         "loss": {"type": "ener", "start_pref_e": 0.02, "limit_pref_e": 1.0, "start_pref_f": 1000.0, "limit_pref_f": 1.0,
@@ -103,8 +142,13 @@ def train(settings: dict, type_map: list[str], train_systems: list[str], valid_s
     wd.mkdir(parents=True)
     if init_frz_model is not None:
         settings = {**settings, "numb_steps": settings["reuse_steps"], "start_lr": settings["reuse_start_lr"]}
+    srtab = None
+    if settings["zbl"]:
+        # relative to the work folder: a later round that reuses this model's script finds its own copy
+        write_zbl_table(wd / "zbl.tab", type_map, settings["rcut_A"])
+        srtab = "zbl.tab"
     inp = training_input(settings, type_map, [str(Path(p).resolve()) for p in train_systems],
-                         [str(Path(p).resolve()) for p in valid_systems], seed)
+                         [str(Path(p).resolve()) for p in valid_systems], seed, srtab=srtab)
     (wd / "input.json").write_text(json.dumps(inp, indent=1))
     init = [] if init_frz_model is None else ["-f", str(Path(init_frz_model).resolve()), "--use-pretrain-script"]
     out = {"train_s": _dp(["train", "input.json", *init], wd, "train.log", threads), "numb_steps": settings["numb_steps"],
