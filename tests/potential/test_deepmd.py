@@ -165,6 +165,21 @@ def test_student_explores_for_student_explore_steps(settings, ensemble, tiny_box
         assert out["frames"] == frames and len(read(tmp_path / f"e{steps}.extxyz", ":")) == frames
 
 
+def test_a_student_exploration_halts_above_its_temperature_limit(settings, ensemble, tiny_box, tmp_path):
+    """potential.explore_halt_factor: LAMMPS stops the exploration once the temperature passes the limit (here
+    below the starting temperature, so at once); the job ends cleanly with the frames written before."""
+    from linmr import potential
+
+    models, _ = ensemble
+    messages = []
+    pot = {**settings["potential"], "explore_steps": 40, "explore_stride": 4, "explore_halt_factor": 0.5}
+    out = potential.explore_student(tiny_box, models, pot, settings["md"], 3, tmp_path / "e.extxyz",
+                                    tmp_path / "d.csv", tmp_path / "w", log=messages.append)
+    assert out["frames"] == 0 and any("halted at step 0 of 40" in m for m in messages)
+    assert "fix hot all halt 1 v_temp_K > 175 error soft" in (tmp_path / "w/in.lammps").read_text()
+    assert "Fix halt condition" in (tmp_path / "w/log.lammps").read_text()
+
+
 CHILD = """
 import sys
 from ase.io import read

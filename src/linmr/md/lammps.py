@@ -507,10 +507,16 @@ def read_model_deviation(path: str | Path):
 
 
 def explore(atoms: Atoms, models: list[str], work_dir: str | Path, *, steps: int, stride: int, temperature_K: float,
-            timestep_fs: float, friction_per_fs: float, seed: int, executable: str = "lmp", log=print):
+            timestep_fs: float, friction_per_fs: float, seed: int, executable: str = "lmp", log=print,
+            halt_temperature_K: float | None = None):
     """NVT (Langevin) exploration of ``atoms`` with a DeePMD ensemble: the first model drives the MD, the
     ensemble's force deviation is written every ``stride`` steps. Returns the frames (every ``stride``
-    steps, ``info['step']``) and the model-deviation table of :func:`read_model_deviation`."""
+    steps, ``info['step']``) and the model-deviation table of :func:`read_model_deviation`.
+
+    With ``halt_temperature_K`` the run stops (LAMMPS ``fix halt ... error soft``, checked every step) once the
+    temperature exceeds it: a student out of its domain heats the box, and a DP-ZBL student that drives atoms
+    into its stiff ZBL wall heats it to 10^5-10^6 K within 200 steps until LAMMPS loses atoms and stops with an
+    error (round 1 of a workstation run, 2026-12-05). The frames up to the halt are returned."""
     work_dir = Path(work_dir)
     if work_dir.exists():
         shutil.rmtree(work_dir)
@@ -531,8 +537,10 @@ def explore(atoms: Atoms, models: list[str], work_dir: str | Path, *, steps: int
         f"fix bath all langevin {temperature_K:g} {temperature_K:g} {damp_ps:g} {seed + 1}",
         f"dump traj all custom {stride} explore.dump id type x y z vx vy vz",
         "dump_modify traj sort id format float %.8f",
-        f"run {steps}",
     ]
+    if halt_temperature_K:
+        lines += ["variable temp_K equal temp", f"fix hot all halt 1 v_temp_K > {halt_temperature_K:g} error soft"]
+    lines += [f"run {steps}"]
     (work_dir / "in.lammps").write_text("\n".join(lines) + "\n")
     run_lmp(work_dir, executable=executable, log=log, total_steps=steps, timestep_fs=timestep_fs)
     frames = read_dump(work_dir / "explore.dump", atoms, elements)

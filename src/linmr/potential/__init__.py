@@ -94,12 +94,20 @@ def explore_student(box_path, models: list[str], potential: dict, md: dict, seed
     from ..readers import read_structure
 
     atoms = read_structure(box_path, what="training box", periodic=True, arrays=("mol_id", "mol_name"))
+    halt = potential["explore_halt_factor"] * potential["explore_temperature_K"] if potential["explore_halt_factor"] else None
     frames, devi = lammps.explore(atoms, models, work_dir, steps=student_explore_steps(potential),
                                   stride=potential["explore_stride"], temperature_K=potential["explore_temperature_K"],
                                   timestep_fs=md["timestep_fs"], friction_per_fs=md["friction_per_fs"], seed=seed,
-                                  executable=executable, log=log)
+                                  executable=executable, log=log, halt_temperature_K=halt)
     frames = [f for f in frames if f.info["step"] > 0]
     devi = devi[devi["step"] > 0].reset_index(drop=True)
+    last = max([f.info["step"] for f in frames] + [0])
+    if halt and last < student_explore_steps(potential):  # halted: the last dump and deviation record may differ by one
+        log(f"exploration halted at step {last} of {student_explore_steps(potential)}: the temperature passed "
+            f"{halt:g} K (potential.explore_halt_factor x explore_temperature_K)")
+        both = set(devi["step"]) & {f.info["step"] for f in frames}
+        frames = [f for f in frames if f.info["step"] in both]
+        devi = devi[devi["step"].isin(both)].reset_index(drop=True)
     if [f.info["step"] for f in frames] != list(devi["step"]):
         raise LinmrError(f"{work_dir}: dumped steps and model-deviation steps differ")
     for f, d in zip(frames, devi["max_devi_f_eV_A"]):
