@@ -48,6 +48,31 @@ def test_round_0_adds_frames_with_a_li_pair_pushed_together():
     assert [("contact" in f.info) for f in chosen["2M"]] == [False, False, True, True, True]
 
 
+def test_contact_frames_push_whole_molecules_where_the_frames_have_molecules():
+    """With per-atom mol_id, every other contact frame translates a molecule rigidly (its bonds unchanged) until one
+    of its atoms sits at 0.5-0.75 x the van der Waals sum from an atom of another molecule."""
+    from ase.data import vdw_radii
+
+    a = Atoms("Li2OH2OH2", positions=[[1, 1, 1], [6, 1, 1], [3, 5, 1], [3.76, 5.59, 1], [2.24, 5.59, 1],
+                                      [7, 6, 5], [7.76, 6.59, 5], [6.24, 6.59, 5]], cell=[11, 11, 11], pbc=True)
+    a.arrays["mol_id"] = np.array([0, 1, 2, 2, 2, 3, 3, 3])
+    out = potential.contact_frames([a], 6, seed=3)
+    assert len(out) == 6
+    for f in out[1::2]:
+        pair, r = f.info["contact"].split()[0], float(f.info["contact"].split()[1])
+        i, j = (int("".join(c for c in p if c.isdigit())) for p in pair.split("-"))
+        assert f.arrays["mol_id"][i] != f.arrays["mol_id"][j] and f[i].symbol != "Li"
+        assert np.isclose(f.get_distance(i, j, mic=True), r, atol=0.01)
+        lo, hi = potential.CONTACT_VDW_FRACTION
+        vdw = vdw_radii[f.numbers[i]] + vdw_radii[f.numbers[j]]
+        assert lo * vdw - 0.01 <= r <= hi * vdw + 0.01
+        moved = f.arrays["mol_id"] == f.arrays["mol_id"][i]
+        np.testing.assert_allclose(f.get_all_distances()[np.ix_(moved, moved)],
+                                   a.get_all_distances()[np.ix_(moved, moved)], atol=1e-9)  # rigid
+    for f in out[0::2]:
+        assert f.info["contact"].startswith("Li")
+
+
 def test_a_label_job_with_nothing_selected_writes_an_empty_table(tmp_path):
     frames, table = potential.label([], {"teacher": "chgnet", "teacher_model_path": None}, tmp_path)
     assert frames == [] and list(table.columns)[:3] == ["frame", "n_atoms", "status"] and table.empty

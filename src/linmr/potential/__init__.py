@@ -127,17 +127,24 @@ def _collapsed(frame: Atoms) -> bool:
 
 CONTACT_LI_LI_A = (1.4, 2.4)  # Li+-Li+ distances of round 0's contact frames (Å); aggregates hold them >= 2.6 Å
 CONTACT_LI_X_A = (1.3, 1.8)  # Li+ to its nearest heavy atom where a box holds one Li+ (Å; Li-O binds at ~1.95 Å)
+CONTACT_VDW_FRACTION = (0.5, 0.75)  # other intermolecular contacts: fraction of the van der Waals radii sum
 
 
 def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
-    """``n`` unlabelled copies of ``frames`` with one Li+ moved along the line to its nearest other Li+ (to a
-    distance drawn in ``CONTACT_LI_LI_A``) or, in a box with one Li+, to its nearest heavy atom (``CONTACT_LI_X_A``).
+    """``n`` unlabelled copies of ``frames`` with two atoms of different molecules pushed together, for the teacher
+    to label: training data on the repulsion at contacts that exploration never visits.
 
-    Round 0's exploration never brings two Li+ close (their repulsion keeps them >= 2.6 Å apart), and a student
-    that explores such a contact deviates beyond trust_hi, so it is never labelled: a student trained on
-    exploration alone has no data on Li+-Li+ repulsion and let Li+ pairs fuse in 10 ps of production (the
-    2026-12-05 workstation run). The teacher's labels of these frames teach that repulsion. A moved Li+ that would
-    come within 1.2 Å of a third atom is drawn again (up to 20 tries per frame)."""
+    Even-numbered frames move one Li+ along the line to its nearest other Li+ (to a distance drawn in
+    ``CONTACT_LI_LI_A``) or, in a box with one Li+, to its nearest heavy atom (``CONTACT_LI_X_A``): a student
+    trained on exploration alone let Li+ pairs fuse in production (2026-12-05 workstation run), since a student
+    frame with such a contact deviates beyond trust_hi and is never labelled. Odd-numbered frames (where the frames
+    carry per-atom ``mol_id``) translate a whole molecule rigidly until one of its atoms (not Li) stands at
+    ``CONTACT_VDW_FRACTION`` x the van der Waals sum from the nearest atom of another molecule (H...O 1.4-2.0 Å):
+    the next student pulled a DME hydrogen to 1.42 Å of another DME's oxygen and tore it off (1 M production, same
+    day). A move that brings any other pair of the moved atoms within 1.2 Å (or nearer than the chosen pair) of
+    another molecule is drawn again (up to 20 tries per frame)."""
+    from ase.data import vdw_radii
+
     from ..geometry import minimum_image
 
     rng = np.random.default_rng(seed)
@@ -148,28 +155,48 @@ def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
         f = frames[k % len(frames)].copy()
         sym = np.array(f.get_chemical_symbols())
         lis = np.flatnonzero(sym == "Li")
-        if not len(lis):
-            break
-        li = int(rng.choice(lis))
-        vec = minimum_image(f.positions - f.positions[li], f.cell.array)
-        dist = np.linalg.norm(vec, axis=1)
-        dist[li] = np.inf
-        partners = lis if len(lis) > 1 else np.flatnonzero(sym != "H")
-        partners = partners[partners != li]
-        if not len(partners):
-            break
-        nb = int(partners[np.argmin(dist[partners])])
-        lo, hi = CONTACT_LI_LI_A if sym[nb] == "Li" else CONTACT_LI_X_A
-        r = float(rng.uniform(lo, hi))
-        new = f.positions[nb] - vec[nb] / dist[nb] * r
-        d_new = np.linalg.norm(minimum_image(f.positions - new, f.cell.array), axis=1)
-        d_new[[li, nb]] = np.inf
-        if d_new.min() < 1.2:
+        molecular = len(out) % 2 == 1 and "mol_id" in f.arrays
+        if molecular:
+            mol = f.arrays["mol_id"]
+            i = int(rng.choice(np.flatnonzero(sym != "Li")))
+            vec = minimum_image(f.positions - f.positions[i], f.cell.array)
+            dist = np.linalg.norm(vec, axis=1)
+            partners = np.flatnonzero(mol != mol[i])
+            moved = np.flatnonzero(mol == mol[i])
+            if not len(partners):
+                continue
+            j = int(partners[np.argmin(dist[partners])])
+            lo, hi = CONTACT_VDW_FRACTION
+            r = float(rng.uniform(lo, hi) * (vdw_radii[f.numbers[i]] + vdw_radii[f.numbers[j]]))
+        else:
+            if not len(lis):
+                break
+            i = int(rng.choice(lis))
+            vec = minimum_image(f.positions - f.positions[i], f.cell.array)
+            dist = np.linalg.norm(vec, axis=1)
+            dist[i] = np.inf
+            partners = lis if len(lis) > 1 else np.flatnonzero(sym != "H")
+            partners = partners[partners != i]
+            if not len(partners):
+                break
+            j = int(partners[np.argmin(dist[partners])])
+            moved = np.array([i])
+            lo, hi = CONTACT_LI_LI_A if sym[j] == "Li" else CONTACT_LI_X_A
+            r = float(rng.uniform(lo, hi))
+        if dist[j] <= r:
             continue
-        f.positions[li] = new
+        shift = vec[j] / dist[j] * (dist[j] - r)
+        new = f.positions[moved] + shift
+        rest = np.setdiff1d(np.arange(len(f)), moved)
+        d_new = np.linalg.norm(minimum_image((f.positions[rest][None, :, :] - new[:, None, :]).reshape(-1, 3),
+                                             f.cell.array), axis=1).reshape(len(moved), len(rest))
+        d_new[np.flatnonzero(moved == i)[0], np.flatnonzero(rest == j)[0]] = np.inf
+        if d_new.min() < max(1.2, r):
+            continue
+        f.positions[moved] = new
         f.calc = None
         f.info.pop("labelled_by", None)
-        f.info.update(split="train", contact=f"Li{li}-{sym[nb]}{nb} {r:.2f} A")
+        f.info.update(split="train", contact=f"{sym[i]}{i}-{sym[j]}{j} {r:.2f} A")
         out.append(f)
     return out
 
@@ -179,7 +206,7 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
 
     Round 0 takes ``frames_per_round`` frames evenly over each exploration (every ``test_every``-th of them
     is marked as a test frame) and adds ``contact_frames`` training frames with a Li+ pushed onto its nearest
-    Li+ (:func:`contact_frames`). Later rounds classify each explored frame by its force deviation (accurate
+    Li+, or a molecule onto its neighbour (:func:`contact_frames`). Later rounds classify each explored frame by its force deviation (accurate
     below ``trust_lo_eV_A``, candidate up to ``trust_hi_eV_A``, failed above) and take up to
     ``frames_per_round`` candidates evenly; when at least ``converged_fraction`` of the frames are accurate
     the round is converged and selects nothing. A frame with overlapping atoms (the student's MD collapsed) counts
