@@ -488,8 +488,9 @@ def check_bonds(atoms: Atoms, frames: list[Atoms], proto: Protocol, where: str, 
         closest = min(fused, key=lambda t: t[1][2])
         raise LinmrError(
             f"{where}: {len(fused)} of {len(frames)} production frames hold non-bonded atoms closer than "
-            f"{proto.contact_factor} x their covalent sum (md.bond_check.contact_factor), from step {step} (atoms {i} {sym[i]} and {j} {sym[j]} "
-            f"{d:.2f} Å apart; closest {closest[1][2]:.2f} Å at step {closest[0]}): the potential let them fuse, so "
+            f"{proto.contact_factor} x their covalent sum (md.bond_check.contact_factor), from step {step} "
+            f"(atoms {i} {sym[i]} and {j} {sym[j]} {d:.2f} Å apart; closest {closest[1][2]:.2f} Å at step "
+            f"{closest[0]}): the potential let them fuse, so "
             "the Li environments of this run are not physical. Its dump and model deviation stay in that folder; "
             "label such frames (potential.feedback_frames) or give the student more data, then rerun")
 

@@ -61,7 +61,7 @@ class Protocol:
             bond_check_every_steps=bc["every_steps"],
             bond_break_factor=bc["break_factor"],
             bond_persist_checks=bc["persist_checks"],
-            contact_factor=bc.get("contact_factor", 0.5),
+            contact_factor=bc["contact_factor"],
             seed=seed,
         )
         return cls(**kw)

@@ -94,7 +94,8 @@ def explore_student(box_path, models: list[str], potential: dict, md: dict, seed
     from ..readers import read_structure
 
     atoms = read_structure(box_path, what="training box", periodic=True, arrays=("mol_id", "mol_name"))
-    halt = potential["explore_halt_factor"] * potential["explore_temperature_K"] if potential["explore_halt_factor"] else None
+    factor = potential["explore_halt_factor"]
+    halt = factor * potential["explore_temperature_K"] if factor else None
     frames, devi = lammps.explore(atoms, models, work_dir, steps=student_explore_steps(potential),
                                   stride=potential["explore_stride"], temperature_K=potential["explore_temperature_K"],
                                   timestep_fs=md["timestep_fs"], friction_per_fs=md["friction_per_fs"], seed=seed,
@@ -206,8 +207,9 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
 
     Round 0 takes ``frames_per_round`` frames evenly over each exploration (every ``test_every``-th of them
     is marked as a test frame) and adds ``contact_frames`` training frames with a Li+ pushed onto its nearest
-    Li+, or a molecule onto its neighbour (:func:`contact_frames`). Later rounds classify each explored frame by its force deviation (accurate
-    below ``trust_lo_eV_A``, candidate up to ``trust_hi_eV_A``, failed above) and take up to
+    Li+, or a molecule onto its neighbour (:func:`contact_frames`). Later rounds classify each explored frame by
+    its force deviation (accurate below ``trust_lo_eV_A``, candidate up to ``trust_hi_eV_A``, failed above) and
+    take up to
     ``frames_per_round`` candidates evenly; when at least ``converged_fraction`` of the frames are accurate
     the round is converged and selects nothing. A frame with overlapping atoms (the student's MD collapsed) counts
     as failed whatever its deviation."""
