@@ -492,7 +492,7 @@ def check_bonds(atoms: Atoms, frames: list[Atoms], proto: Protocol, where: str, 
             f"(atoms {i} {sym[i]} and {j} {sym[j]} {d:.2f} Å apart; closest {closest[1][2]:.2f} Å at step "
             f"{closest[0]}): the potential let them fuse, so "
             "the Li environments of this run are not physical. Its dump and model deviation stay in that folder; "
-            "label such frames (potential.feedback_frames) or give the student more data, then rerun")
+            "give the student data there (potential.contact_frames, more potential.rounds), then rerun")
 
 
 def read_model_deviation(path: str | Path):
