@@ -205,3 +205,15 @@ def test_streamed_trajectory_names_the_bad_frame(tmp_path):
     empty.write_text("\n")
     with pytest.raises(LinmrError, match=r"none\.extxyz: .*(holds no frame|not valid extxyz)"):
         list(readers.iter_frames(empty))
+
+
+def test_empty_ok_reads_an_empty_file_as_no_frames_and_nothing_else(tmp_path):
+    """Jobs with nothing to write leave empty extxyz files (a bundle without clusters, a halted exploration):
+    empty_ok reads those as no frames; a missing file or an empty one without the flag is still refused."""
+    p = tmp_path / "empty.extxyz"
+    p.write_text("")
+    assert readers.read_frames(p, what="cluster bundle", empty_ok=True) == []
+    with pytest.raises(LinmrError, match="empty.extxyz: cluster bundle file is empty"):
+        readers.read_frames(p, what="cluster bundle")
+    with pytest.raises(LinmrError, match="missing.extxyz: cluster bundle file does not exist"):
+        readers.read_frames(tmp_path / "missing.extxyz", what="cluster bundle", empty_ok=True)

@@ -65,16 +65,21 @@ def read_frames(
     arrays: tuple[str, ...] = (),
     min_distance_A: float = MIN_DISTANCE_A,
     overlap_frames: str = "all",
+    empty_ok: bool = False,
 ) -> list[Atoms]:
     """Frames of an extxyz file, each checked by :func:`check_structure` (see there for the checks).
 
     ``overlap_frames``: ``"all"`` checks interatomic distances in every frame (a k-d tree: tens of ms for a
     frame of thousands of atoms), ``"ends"`` in the first and last only. "all" by default: a student MD whose
     atoms fused mid-run and drifted apart again passed an ends-only check (3 M, 2026-12-05 workstation run).
+    ``empty_ok``: an empty file holds no frames (``[]``) instead of being refused (files a job writes empty when
+    it has nothing: a bundle without clusters, a round without labels, an exploration halted at once).
     """
     from ase.io import read
 
     path = Path(path)
+    if empty_ok and path.is_file() and path.stat().st_size == 0:
+        return []
     check_readable(path, what)
     check_extxyz_header(path, what)
     try:

@@ -99,14 +99,11 @@ def run(
 
 def diverse_from_bundles(bundle_paths, n: int, log=print) -> list[Atoms]:
     """:func:`diverse_subset` of every cluster in the bundle files (an empty bundle holds none)."""
-    import os
-
     from ..readers import read_frames
 
     pool = []
     for path in bundle_paths:
-        if os.path.getsize(path):
-            pool += read_frames(path, what="cluster bundle", periodic=False)
+        pool += read_frames(path, what="cluster bundle", periodic=False, empty_ok=True)
     chosen = diverse_subset(pool, n)
     log(f"{len(chosen)} of {len(pool)} clusters: {[a.info['cluster_id'] for a in chosen]}")
     return chosen

@@ -196,15 +196,11 @@ def run_bundle_file(bundle_path: str | Path, dft: dict, out_csv: str | Path, max
     """The dft_bundle rule: the clusters of one bundle file through the configured backend at the
     configured level (the config's ``dft`` keys); see :func:`run_bundle`. An empty bundle file (fewer
     environments than requested) gives a table with a header only."""
-    import os
-
     from ..readers import read_frames
     from . import get_backend, level_from_config, require_dft_executable
 
     require_dft_executable(dft, where="this DFT job")  # on the node that runs it (SLURM too)
-    clusters = []
-    if os.path.getsize(bundle_path):
-        clusters = read_frames(bundle_path, what="cluster bundle", periodic=False, overlap_frames="all")
+    clusters = read_frames(bundle_path, what="cluster bundle", periodic=False, empty_ok=True)
     rows = run_bundle(clusters, get_backend(dft["backend"]), level_from_config(dft), out_csv,
                       max_memory_mb=max_memory_mb, nproc=nproc, log=log, charges=charges)
     log(f"{sum(r['status'] == 'ok' for r in rows)} of {len(rows)} clusters ok")

@@ -146,7 +146,7 @@ def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
     another molecule is drawn again (up to 20 tries per frame)."""
     from ase.data import vdw_radii
 
-    from ..geometry import minimum_image
+    from ..geometry import minimum_image, pair_distances
 
     rng = np.random.default_rng(seed)
     out = []
@@ -157,44 +157,36 @@ def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
         sym = np.array(f.get_chemical_symbols())
         lis = np.flatnonzero(sym == "Li")
         molecular = len(out) % 2 == 1 and "mol_id" in f.arrays
+        if not molecular and not len(lis):
+            break
+        i = int(rng.choice(np.flatnonzero(sym != "Li") if molecular else lis))
+        vec = minimum_image(f.positions - f.positions[i], f.cell.array)
+        dist = np.linalg.norm(vec, axis=1)
         if molecular:
             mol = f.arrays["mol_id"]
-            i = int(rng.choice(np.flatnonzero(sym != "Li")))
-            vec = minimum_image(f.positions - f.positions[i], f.cell.array)
-            dist = np.linalg.norm(vec, axis=1)
-            partners = np.flatnonzero(mol != mol[i])
-            moved = np.flatnonzero(mol == mol[i])
-            if not len(partners):
+            partners, moved = np.flatnonzero(mol != mol[i]), np.flatnonzero(mol == mol[i])
+        else:
+            partners = lis if len(lis) > 1 else np.flatnonzero(sym != "H")
+            partners, moved = partners[partners != i], np.array([i])
+        if not len(partners):
+            if molecular:
                 continue
-            j = int(partners[np.argmin(dist[partners])])
+            break
+        j = int(partners[np.argmin(dist[partners])])
+        if molecular:
             lo, hi = CONTACT_VDW_FRACTION
             r = float(rng.uniform(lo, hi) * (vdw_radii[f.numbers[i]] + vdw_radii[f.numbers[j]]))
         else:
-            if not len(lis):
-                break
-            i = int(rng.choice(lis))
-            vec = minimum_image(f.positions - f.positions[i], f.cell.array)
-            dist = np.linalg.norm(vec, axis=1)
-            dist[i] = np.inf
-            partners = lis if len(lis) > 1 else np.flatnonzero(sym != "H")
-            partners = partners[partners != i]
-            if not len(partners):
-                break
-            j = int(partners[np.argmin(dist[partners])])
-            moved = np.array([i])
             lo, hi = CONTACT_LI_LI_A if sym[j] == "Li" else CONTACT_LI_X_A
             r = float(rng.uniform(lo, hi))
         if dist[j] <= r:
             continue
-        shift = vec[j] / dist[j] * (dist[j] - r)
-        new = f.positions[moved] + shift
+        f.positions[moved] += vec[j] / dist[j] * (dist[j] - r)
         rest = np.setdiff1d(np.arange(len(f)), moved)
-        d_new = np.linalg.norm(minimum_image((f.positions[rest][None, :, :] - new[:, None, :]).reshape(-1, 3),
-                                             f.cell.array), axis=1).reshape(len(moved), len(rest))
+        d_new = pair_distances(f, moved, rest)
         d_new[np.flatnonzero(moved == i)[0], np.flatnonzero(rest == j)[0]] = np.inf
         if d_new.min() < max(1.2, r):
             continue
-        f.positions[moved] = new
         f.calc = None
         f.info.pop("labelled_by", None)
         f.info.update(split="train", contact=f"{sym[i]}{i}-{sym[j]}{j} {r:.2f} A")
@@ -209,8 +201,7 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
     is marked as a test frame) and adds ``contact_frames`` training frames with a Li+ pushed onto its nearest
     Li+, or a molecule onto its neighbour (:func:`contact_frames`). Later rounds classify each explored frame by
     its force deviation (accurate below ``trust_lo_eV_A``, candidate up to ``trust_hi_eV_A``, failed above) and
-    take up to
-    ``frames_per_round`` candidates evenly; when at least ``converged_fraction`` of the frames are accurate
+    take up to ``frames_per_round`` candidates evenly; when at least ``converged_fraction`` of the frames are accurate
     the round is converged and selects nothing. A frame with overlapping atoms (the student's MD collapsed) counts
     as failed whatever its deviation."""
     n = potential["frames_per_round"]
@@ -333,14 +324,11 @@ def label(frames: list[Atoms], potential: dict, work_dir, round_: int = 0, nproc
 
 def read_labels(paths) -> list[Atoms]:
     """Labelled frames of one or more label files (an empty file holds none)."""
-    import os
-
     from ..readers import read_frames
 
     out = []
     for p in paths:
-        if os.path.getsize(p):
-            out += read_frames(p, what="labelled frames", periodic=True)
+        out += read_frames(p, what="labelled frames", periodic=True, empty_ok=True)
     return out
 
 
