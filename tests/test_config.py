@@ -435,7 +435,7 @@ def _flat(d, prefix=""):
 REHEARSAL_SIZES = {
     "run_name", "concentrations", "potential.n_salt", "potential.rounds", "potential.ensemble",
     "potential.explore_steps", "potential.candidates_per_box", "potential.explore_stride",
-    "potential.frames_per_round", "potential.test_every",
+    "potential.frames_per_round", "potential.test_every", "potential.stretch_frames",
     "potential.threads", "potential.teacher", "potential.explorer", "potential.deepmd.embedding_neurons", "potential.deepmd.axis_neuron",
     "potential.deepmd.fitting_neurons", "potential.deepmd.numb_steps", "potential.deepmd.start_lr",
     "potential.deepmd.stop_lr", "potential.cp2k.basis", "potential.cp2k.cutoff_Ry", "potential.cp2k.rel_cutoff_Ry",

@@ -31,7 +31,14 @@ def test_lammps_deepmd_input_text(tiny_box, tmp_path):
 
     assert [round(masses[k + 1], 2) for k in range(len(elements))] == [
         round(atomic_masses[atomic_numbers[e]], 2) for e in elements]
-    assert "fix baro all press/berendsen iso 1 1 0.5 modulus 10000" in text and "run 40" in text
+    assert "fix baro all press/berendsen iso 1 1 0.5 modulus 10000" in text and "run 4\n" in text
+    # equilibration ends in restart.0 and a dump of that state (checked before production); production resumes it
+    assert text.rstrip().endswith("write_restart restart.0\nwrite_dump all custom equilibrated.dump id type x y z vx vy "
+                                  "vz modify sort id format float %.8f") and "run 40" not in text
+    md_lammps.write_resume_input(tmp_path / "in.resume.lammps", Protocol(**PROTO), pairs, 0)
+    prod = (tmp_path / "in.resume.lammps").read_text()
+    assert prod.startswith("# written by linmr.md.lammps: resume production\nread_restart restart.0\n")
+    assert "run 40 upto" in prod
     with pytest.raises(LinmrError, match="md.model_path"):
         md_lammps.pair_lines("deepmd", None, elements)
     with pytest.raises(LinmrError, match="md.potential"):
@@ -100,6 +107,14 @@ def test_lammps_guards_stop_a_runaway_and_broken_bonds(tiny_box, tmp_path):
     assert not (tmp_path / "gas.extxyz").exists()
     # the trajectory is kept for a look: the restart folder still holds the dump
     assert (tmp_path / "gas/production.dump").stat().st_size > 0
+    # a molecule already apart when equilibration ends: rejected before production runs (10^6 steps here)
+    eq = Protocol(**{**PROTO, "heat_steps": 3000, "npt_steps": 0, "prod_steps": 1000000, "stride": 100,
+                     "checkpoint_every_steps": 100000})
+    with pytest.raises(LinmrError, match=r"bond broken at LAMMPS in .*eq, end of equilibration: molecule \d+"):
+        md_lammps.run(atoms, eq, tmp_path / "eq", tmp_path / "eq.extxyz", potential="deepmd", model_path=None,
+                      pairs=gas)
+    assert not (tmp_path / "eq/production.dump").exists() and (tmp_path / "eq/equilibrated.dump").is_file()
+    assert not (tmp_path / "eq.extxyz").exists()
 
 
 LMP_CHILD = """

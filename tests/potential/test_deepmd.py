@@ -24,7 +24,8 @@ SPECIES = ["Li", "C", "H", "O", "N", "S", "F"]
 def settings():
     cfg = config.load(ROOT / "tests/micro.yaml")
     pot = cfg["potential"]
-    pot.update(explore_steps=40, explore_stride=4, frames_per_round=10, test_every=5, ensemble=2, contact_frames=2)
+    pot.update(explore_steps=40, explore_stride=4, frames_per_round=10, test_every=5, ensemble=2, contact_frames=2,
+               stretch_frames=1)
     pot["deepmd"].update(numb_steps=300, rcut_A=4.0, embedding_neurons=[4, 8], fitting_neurons=[16, 16])
     return cfg
 
@@ -57,11 +58,19 @@ def ensemble(settings, labels):
 
 def test_teacher_md_frames_carry_the_teachers_labels(labels):
     _, frames, table, row = labels
-    assert len(frames) == 12 and row["selected_frames"] == 12
+    assert len(frames) == 13 and row["selected_frames"] == 13
     assert [f.info["split"] for f in frames].count("test") == 2
     # the explorer was the teacher: no second call, but for the two contact frames (Li+ pushed onto a neighbour)
+    # and the stretch frame
     assert (table["reason"] == "labelled while exploring").sum() == 10 and (table["status"] == "ok").all()
-    contact = [f for f in frames if "contact" in f.info]
+    stretch = [f for f in frames if f.info.get("contact", "").startswith("stretch")]
+    assert len(stretch) == 1 and stretch[0].info["split"] == "train"
+    # its stretched bonds pull back: the force on each moved atom points to its bond partner
+    for tag in stretch[0].info["contact"][len("stretch "):].split(", "):
+        j, i = (int("".join(c for c in p if c.isdigit())) for p in tag.split()[0].split("-"))
+        bond = stretch[0].get_distance(i, j, vector=True, mic=True)  # from the moved atom i to its partner j
+        assert np.dot(stretch[0].get_forces()[i], bond) > 0
+    contact = [f for f in frames if "contact" in f.info and f not in stretch]
     assert len(contact) == 2 and all(f.info["split"] == "train" for f in contact)
     li = contact[0].get_chemical_symbols().index("Li")
     d = np.delete(contact[0].get_distances(li, range(len(contact[0])), mic=True), li)
@@ -77,11 +86,11 @@ def test_ensemble_trains_freezes_compresses_and_is_measured(ensemble, labels):
     models, info = ensemble
     assert all(os.path.getsize(m) > 10_000 for m in models)
     assert all({"train_s", "freeze_s", "compress_s"} <= set(i) for i in info)
-    assert info[0]["n_train_frames"] == 10 and info[0]["n_valid_frames"] == 2
+    assert info[0]["n_train_frames"] == 11 and info[0]["n_valid_frames"] == 2
     acc = deepmd.accuracy(models[0], [f for f in labels[1] if f.info["split"] == "test"])
     assert acc["n_frames"] == 2 and 0 < acc["force_rmse_eV_A"] < 20 and np.isfinite(acc["energy_rmse_meV_per_atom"])
     devi = deepmd.max_force_deviation(models, labels[1])
-    assert devi.shape == (12,) and (devi > 0).all()  # two differently seeded models disagree somewhat
+    assert devi.shape == (13,) and (devi > 0).all()  # two differently seeded models disagree somewhat
 
 
 def test_dp_zbl_student_repels_atoms_pushed_together(ensemble, labels):

@@ -43,7 +43,7 @@ def test_round_0_adds_frames_with_a_li_pair_pushed_together():
         assert others.min() >= 1.2
     assert len({round(f.get_distance(0, 1), 3) for f in out}) == 5  # drawn, not one fixed distance
     frames = [a.copy() for _ in range(5)]
-    chosen, row = potential.select(0, {"2M": frames}, {**SETTINGS, "contact_frames": 3})
+    chosen, row = potential.select(0, {"2M": frames}, {**SETTINGS, "contact_frames": 3, "stretch_frames": 0})
     assert len(chosen["2M"]) == 2 + 3 and row["selected_frames"] == 5
     assert [("contact" in f.info) for f in chosen["2M"]] == [False, False, True, True, True]
 
@@ -71,6 +71,46 @@ def test_contact_frames_push_whole_molecules_where_the_frames_have_molecules():
                                    a.get_all_distances()[np.ix_(moved, moved)], atol=1e-9)  # rigid
     for f in out[0::2]:
         assert f.info["contact"].startswith("Li")
+
+
+def test_stretch_frames_pull_terminal_atoms_out_along_their_bond():
+    """Three waters and a Li+: each stretch frame moves terminal atoms (here H) of different molecules out along their
+    O-H bond to 1.1-1.5 x its length, leaves every other atom where it was, keeps 1.2 Å from third atoms; the first
+    stretched atom of each frame is one near the Li+. Round 0 appends them after the contact frames."""
+    water = [[0, 0, 0], [0.76, 0.59, 0], [-0.76, 0.59, 0]]
+    pos = [[5, 5, 5]] + [np.add(w, o) for o in ([5, 3, 5], [1.5, 8, 2], [8.5, 8, 8]) for w in water]
+    a = Atoms("Li" + "OH2" * 3, positions=np.vstack(pos), cell=[11, 11, 11], pbc=True)
+    a.arrays["mol_id"] = np.array([0, 1, 1, 1, 2, 2, 2, 3, 3, 3])
+    out = potential.stretch_frames([a], 4, seed=1)
+    assert len(out) == 4
+    for f in out:
+        assert f.calc is None and f.info["split"] == "train" and f.info["contact"].startswith("stretch ")
+        tags = f.info["contact"][len("stretch "):].split(", ")
+        moved = [int(t.split()[0].split("-")[1][1:]) for t in tags]
+        assert len(moved) == len({int(a.arrays["mol_id"][i]) for i in moved}) == potential.STRETCH_PER_FRAME
+        assert f[moved[0]].symbol == "H" and f.get_distance(0, moved[0], mic=True) < 4.0
+        for t, i in zip(tags, moved):
+            o = int(t.split()[0].split("-")[0][1:])
+            r0, r = (float(x) for x in t.split()[1].split("->"))
+            assert np.isclose(r0, a.get_distance(o, i, mic=True), atol=0.01)
+            assert np.isclose(r, f.get_distance(o, i, mic=True), atol=0.01)
+            lo, hi = potential.STRETCH_FACTOR
+            assert lo * r0 - 0.01 <= r <= hi * r0 + 0.01
+            # along the bond: the O-H direction is unchanged
+            u0, u1 = a.get_distance(o, i, vector=True, mic=True), f.get_distance(o, i, vector=True, mic=True)
+            assert np.allclose(u0 / np.linalg.norm(u0), u1 / np.linalg.norm(u1))
+        still = np.setdiff1d(np.arange(len(a)), moved)
+        assert np.allclose(f.positions[still], a.positions[still])
+    assert len({f.info["contact"] for f in out}) == 4
+    chosen, row = potential.select(0, {"2M": [a.copy() for _ in range(5)]},
+                                   {**SETTINGS, "contact_frames": 1, "stretch_frames": 2})
+    assert [f.info.get("contact", "")[:7] for f in chosen["2M"]][-2:] == ["stretch", "stretch"]
+    no_mol = Atoms("H2", positions=[[0, 0, 0], [0.74, 0, 0]], cell=[5, 5, 5], pbc=True)
+    import pytest
+
+    from linmr import LinmrError
+    with pytest.raises(LinmrError, match="potential.stretch_frames"):
+        potential.stretch_frames([no_mol], 1, seed=0)
 
 
 def test_a_label_job_with_nothing_selected_writes_an_empty_table(tmp_path):

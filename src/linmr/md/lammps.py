@@ -81,9 +81,10 @@ def deviation_pairs(pairs: list[str], deviation_models, out_freq: int, out_file:
 
 
 def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: str = "data.lmp",
-                dump_file: str = "production.dump", production_pairs: list[str] | None = None,
                 density0_g_cm3: float | None = None) -> None:
-    """The LAMMPS input for :class:`Protocol` ``proto`` (times in ps, pressures in bar: metal units).
+    """The LAMMPS input of the equilibration for :class:`Protocol` ``proto`` (times in ps, pressures in bar: metal
+    units): minimise, heat, NPT, then the state as ``restart.0`` and as a dump (``EQUILIBRATED_DUMP``) that
+    :func:`run` checks before production starts from that restart (:func:`write_resume_input`).
 
     With ``density0_g_cm3`` (the packed box's) and ``proto.max_density_change``, ``fix halt`` stops the NPT phase
     with an error once the density drifts from it by more than that fraction."""
@@ -92,7 +93,7 @@ def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: 
     modulus_bar = 1.0 / proto.compressibility_per_bar
     s = proto.seed
     lines = [
-        "# written by linmr.md.lammps: minimise -> NVT heat -> NPT (Berendsen) -> NVT production",
+        "# written by linmr.md.lammps: minimise -> NVT heat -> NPT (Berendsen); production: in.resume.lammps",
         "units metal", "atom_style atomic", "boundary p p p",
         f"read_data {data_file}",
         *pairs,
@@ -130,10 +131,12 @@ def write_input(path: str | Path, proto: Protocol, pairs: list[str], data_file: 
     lines += [
         "reset_timestep 0",
         "write_restart restart.0",
-        *(production_pairs if production_pairs and production_pairs != pairs else []),
-        *_production_lines(proto, dump_file, s + 3, append=False),
+        f"write_dump all custom {EQUILIBRATED_DUMP} id type x y z vx vy vz modify sort id format float %.8f",
     ]
     Path(path).write_text("\n".join(lines) + "\n")
+
+
+EQUILIBRATED_DUMP = "equilibrated.dump"  # the state production starts from (restart.0), checked before it runs
 
 
 def _temperature_guard(proto: Protocol) -> list[str]:
@@ -403,9 +406,7 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
     if pairs is None:
         pairs = pair_lines(potential, str(Path(model_path).resolve()) if model_path else None, elements)
     rho0 = density_g_cm3(atoms)
-    write_input(work_dir / "in.lammps", proto, pairs,
-                production_pairs=deviation_pairs(pairs, deviation_models, proto.stride, "model_devi.0.out"),
-                density0_g_cm3=rho0)
+    write_input(work_dir / "in.lammps", proto, pairs, density0_g_cm3=rho0)
     # the restart files belong to this data file, input and the content of every model file it names (a model
     # retrained at the same path must not continue an old trajectory)
     from ..fileio import sha256_file
@@ -419,25 +420,35 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
         log(f"LAMMPS: restart files in {work_dir} belong to other inputs (data, input or model changed); "
             "starting afresh")
     start = latest_restart(work_dir) if same else None
-    dump = work_dir / "production.dump"
-    logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
-    if start is None:
-        for f in [*work_dir.glob("restart.*"), *logs, dump, *work_dir.glob("model_devi.*.out")]:
+    dump, eq_dump = work_dir / "production.dump", work_dir / EQUILIBRATED_DUMP
+    where = f"LAMMPS in {work_dir}"
+
+    def launch(input_file, steps):
+        n = len(list(work_dir.glob("log.*.lammps")))
+        try:
+            run_lmp(work_dir, input_file, executable=executable, log=log, log_file=f"log.{n}.lammps",
+                    total_steps=steps, timestep_fs=proto.timestep_fs)
+        except LinmrError as err:
+            raise _halted(err, proto, rho0, where) from None
+
+    if start is None or not eq_dump.is_file():
+        for f in [*work_dir.glob("restart.*"), *work_dir.glob("log.*.lammps"), dump, eq_dump,
+                  *work_dir.glob("model_devi.*.out")]:
             f.unlink(missing_ok=True)
         key_file.write_text(key + "\n")
-        input_file, log_file = "in.lammps", "log.0.lammps"
-        steps = proto.min_steps + proto.heat_steps + proto.npt_steps + proto.prod_steps
+        launch("in.lammps", proto.min_steps + proto.heat_steps + proto.npt_steps)
+        start = 0
     else:
         log(f"LAMMPS: resuming production from {work_dir}/restart.{start}")
+    if start == 0:  # fail before production, not after it, when equilibration already broke a molecule
+        check_bonds(atoms, read_dump(eq_dump, atoms, elements), proto, where=f"{where}, end of equilibration",
+                    log=log, persist_checks=1, what="frame(s) of the equilibrated state")
+    if dump.is_file():
         truncate_dump(dump, start)
-        write_resume_input(work_dir / "in.resume.lammps", proto,
-                           deviation_pairs(pairs, deviation_models, proto.stride, f"model_devi.{len(logs)}.out"), start)
-        input_file, log_file, steps = "in.resume.lammps", f"log.{len(logs)}.lammps", proto.prod_steps - start
-    try:
-        run_lmp(work_dir, input_file, executable=executable, log=log, log_file=log_file, total_steps=steps,
-                timestep_fs=proto.timestep_fs)
-    except LinmrError as err:
-        raise _halted(err, proto, rho0, f"LAMMPS in {work_dir}") from None
+    n_logs = len(list(work_dir.glob("log.*.lammps")))
+    write_resume_input(work_dir / "in.resume.lammps", proto,
+                       deviation_pairs(pairs, deviation_models, proto.stride, f"model_devi.{n_logs}.out"), start)
+    launch("in.resume.lammps", proto.prod_steps - start)
     logs = sorted(work_dir.glob("log.*.lammps"), key=lambda f: int(f.name.split(".")[1]))
     n_eq = sum(n > 0 for n in (proto.min_steps, proto.heat_steps, proto.npt_steps))
     first = read_thermo(logs[0])
@@ -458,36 +469,41 @@ def run(atoms: Atoms, proto: Protocol, work_dir: str | Path, out_path: str | Pat
             raise LinmrError(f"{work_dir}: no thermo line for production step {f.info['step']}")
         f.info.update(time_ps=f.info["step"] * proto.timestep_fs / 1000.0, temperature_K=t["temp"],
                       energy_eV=t["poteng"], pressure_bar=t["press"], density_g_cm3=t["density"])
-    check_bonds(atoms, frames, proto, where=f"LAMMPS in {work_dir}", log=log)
+    check_bonds(atoms, frames, proto, where=where, log=log)
     write_frames(out_path, frames)
     return frames, table
 
 
-def check_bonds(atoms: Atoms, frames: list[Atoms], proto: Protocol, where: str, log=print) -> None:
+def check_bonds(atoms: Atoms, frames: list[Atoms], proto: Protocol, where: str, log=print,
+                persist_checks: int | None = None, what: str = "production frames") -> None:
     """The bond monitor of the ASE engine (:class:`~linmr.md.bonds.BondMonitor`) on the production frames, every
     ``stride`` steps: a bond of the box (per-atom ``mol_id``) beyond ``bond_break_factor`` x its covalent sum in
     ``bond_persist_checks`` consecutive frames raises (LAMMPS cannot check bonds of an ``atomic`` box itself), and
     so does any frame with non-bonded atoms closer than ``contact_factor`` x their covalent sum (fused: a
     potential out of its domain; the 2026-12-05 workstation student let Li+ pairs fuse at 0.5-1.2 Å while
-    temperature and bonds stayed normal). The LAMMPS dump and log stay in the work folder for inspection."""
+    temperature and bonds stayed normal). The LAMMPS dump and log stay in the work folder for inspection.
+    :func:`run` also checks the equilibrated state alone (``persist_checks=1``) before production: the third
+    workstation run's 1 M box left equilibration with an FSI fluorine 2.78 Å from its S and ran 1 h of production
+    before this check rejected it."""
     if "mol_id" not in atoms.arrays:
         log("bond monitor: the box has no per-atom mol_id; production bonds not checked")
         return
-    monitor = BondMonitor(atoms, proto.bond_break_factor, proto.bond_persist_checks)
+    monitor = BondMonitor(atoms, proto.bond_break_factor, persist_checks or proto.bond_persist_checks)
     fused = []  # (step, closest contact) of frames with fused non-bonded atoms
     for f in frames:
-        monitor.check(f, where=f"{where}, production step {f.info['step']} (frames every {proto.stride} steps)")
+        monitor.check(f, where=f"{where}, production step {f.info['step']} (frames every {proto.stride} steps)"
+                      if what == "production frames" else where)
         contacts = monitor.close_contacts(f, proto.contact_factor) if proto.contact_factor else []
         if contacts:
             fused.append((f.info["step"], contacts[0]))
-    log(f"bond monitor: {monitor.n_bonds} intramolecular bonds intact in {len(frames)} production frames "
+    log(f"bond monitor: {monitor.n_bonds} intramolecular bonds intact in {len(frames)} {what} "
         f"(largest length / covalent sum {monitor.max_ratio:.2f})")
     if fused:
         step, (i, j, d) = fused[0]
         sym = atoms.get_chemical_symbols()
         closest = min(fused, key=lambda t: t[1][2])
         raise LinmrError(
-            f"{where}: {len(fused)} of {len(frames)} production frames hold non-bonded atoms closer than "
+            f"{where}: {len(fused)} of {len(frames)} {what} hold non-bonded atoms closer than "
             f"{proto.contact_factor} x their covalent sum (md.bond_check.contact_factor), from step {step} "
             f"(atoms {i} {sym[i]} and {j} {sym[j]} {d:.2f} Å apart; closest {closest[1][2]:.2f} Å at step "
             f"{closest[0]}): the potential let them fuse, so "

@@ -194,12 +194,78 @@ def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
     return out
 
 
+STRETCH_FACTOR = (1.1, 1.5)  # a stretched bond's length / its length in the frame (S-F 1.6 -> 1.76-2.4 Å)
+STRETCH_PER_FRAME = 3  # bonds stretched per frame, in different molecules (each label holds forces on all three)
+STRETCH_NEAR_LI_A = 2.6  # every other stretched atom is picked among those this near a Li+ (its first shell)
+
+
+def stretch_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
+    """``n`` unlabelled copies of ``frames`` (which must carry per-atom ``mol_id``) with ``STRETCH_PER_FRAME`` terminal
+    atoms (one intramolecular bond: H, F, sulfonyl O) moved out along their bond to ``STRETCH_FACTOR`` x its length,
+    for the teacher to label: the restoring force of a stretched bond, which exploration near 350 K rarely visits.
+
+    The third workstation run's 1 M box lost an FSI fluorine this way: the student's minimisation stretched S-F
+    1.60 -> 1.79 Å with one Li+ at 1.93 Å, a second Li+ pulled the F off during heating; from the S-F minimum to
+    2.4 Å the student rose 0.42 eV, CHGNet 0.57, PBE/def2-SVP 0.74 (README): the student was softest where it had
+    no frame. So every other stretched atom is one within ``STRETCH_NEAR_LI_A`` of a Li+ where there is one. A
+    stretch that brings the atom within 1.2 Å of any atom but its bond partner is drawn again."""
+    from ..geometry import minimum_image, pair_distances
+    from ..md.bonds import bond_topology
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n * 20):
+        if len(out) == n or not frames:
+            break
+        f = frames[k % len(frames)].copy()
+        if "mol_id" not in f.arrays:
+            raise LinmrError("stretch frames (key potential.stretch_frames) need the per-atom array mol_id in the "
+                             "explored frames")
+        bi, bj = bond_topology(f)
+        partners = np.concatenate([bi, bj])
+        n_bonds = np.bincount(partners, minlength=len(f))
+        sym = np.array(f.get_chemical_symbols())
+        terminal = np.flatnonzero((n_bonds == 1) & (sym != "Li"))
+        if not len(terminal):
+            break
+        lis = np.flatnonzero(sym == "Li")
+        near = terminal[pair_distances(f, terminal, lis).min(axis=1) < STRETCH_NEAR_LI_A] if len(lis) else terminal[:0]
+        mol = f.arrays["mol_id"]
+        done, tags = [], []
+        while len(done) < STRETCH_PER_FRAME:
+            free = [p[~np.isin(mol[p], mol[done])] for p in (near, terminal)]
+            pool = free[0] if len(done) % 2 == 0 and len(free[0]) else free[1]
+            for i in rng.permutation(pool).tolist():
+                j = int(np.concatenate([bj[bi == i], bi[bj == i]])[0])
+                vec = f.positions[i] - f.positions[j]
+                vec = minimum_image(vec, f.cell.array) if f.pbc.any() else vec
+                r0 = float(np.linalg.norm(vec))
+                r = r0 * float(rng.uniform(*STRETCH_FACTOR))
+                old = f.positions[i].copy()
+                f.positions[i] = f.positions[j] + vec / r0 * r
+                if pair_distances(f, [i], np.delete(np.arange(len(f)), [i, j])).min() >= 1.2:
+                    done.append(i)
+                    tags.append(f"{sym[j]}{j}-{sym[i]}{i} {r0:.2f}->{r:.2f} A")
+                    break
+                f.positions[i] = old
+            else:
+                break  # no terminal atom left to stretch in this frame
+        if not done:
+            continue
+        f.calc = None
+        f.info.pop("labelled_by", None)
+        f.info.update(split="train", contact="stretch " + ", ".join(tags))
+        out.append(f)
+    return out
+
+
 def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
     """Frames to label this round, per concentration, and the round's row of ``rounds.csv``.
 
     Round 0 takes ``frames_per_round`` frames evenly over each exploration (every ``test_every``-th of them
     is marked as a test frame) and adds ``contact_frames`` training frames with a Li+ pushed onto its nearest
-    Li+, or a molecule onto its neighbour (:func:`contact_frames`). Later rounds classify each explored frame by
+    Li+, or a molecule onto its neighbour (:func:`contact_frames`), and ``stretch_frames`` training frames with
+    terminal bonds stretched (:func:`stretch_frames`). Later rounds classify each explored frame by
     its force deviation (accurate below ``trust_lo_eV_A``, candidate up to ``trust_hi_eV_A``, failed above) and
     take up to ``frames_per_round`` candidates evenly; when at least ``converged_fraction`` of the frames are accurate
     the round is converged and selects nothing. A frame with overlapping atoms (the student's MD collapsed) counts
@@ -214,7 +280,8 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
             for k, f in enumerate(picked):
                 f.info["split"] = "test" if k % potential["test_every"] == potential["test_every"] - 1 else "train"
             train = [f for f in picked if f.info["split"] == "train"]
-            chosen[conc] = picked + contact_frames(train, potential["contact_frames"], seed=len(chosen))
+            chosen[conc] = (picked + contact_frames(train, potential["contact_frames"], seed=len(chosen))
+                            + stretch_frames(train, potential["stretch_frames"], seed=1000 + len(chosen)))
             counts["candidate"] += len(frames)
             continue
         d = np.array([f.info["max_devi_f_eV_A"] for f in frames])
