@@ -148,17 +148,12 @@ def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
 
     from ..geometry import minimum_image, pair_distances
 
-    rng = np.random.default_rng(seed)
-    out = []
-    for k in range(n * 20):
-        if len(out) == n or not frames:
-            break
-        f = frames[k % len(frames)].copy()
+    def push(f, rng, k):
         sym = np.array(f.get_chemical_symbols())
         lis = np.flatnonzero(sym == "Li")
-        molecular = len(out) % 2 == 1 and "mol_id" in f.arrays
+        molecular = k % 2 == 1 and "mol_id" in f.arrays
         if not molecular and not len(lis):
-            break
+            return False
         i = int(rng.choice(np.flatnonzero(sym != "Li") if molecular else lis))
         vec = minimum_image(f.positions - f.positions[i], f.cell.array)
         dist = np.linalg.norm(vec, axis=1)
@@ -169,9 +164,7 @@ def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
             partners = lis if len(lis) > 1 else np.flatnonzero(sym != "H")
             partners, moved = partners[partners != i], np.array([i])
         if not len(partners):
-            if molecular:
-                continue
-            break
+            return None if molecular else False
         j = int(partners[np.argmin(dist[partners])])
         if molecular:
             lo, hi = CONTACT_VDW_FRACTION
@@ -180,16 +173,36 @@ def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
             lo, hi = CONTACT_LI_LI_A if sym[j] == "Li" else CONTACT_LI_X_A
             r = float(rng.uniform(lo, hi))
         if dist[j] <= r:
-            continue
+            return None
         f.positions[moved] += vec[j] / dist[j] * (dist[j] - r)
         rest = np.setdiff1d(np.arange(len(f)), moved)
         d_new = pair_distances(f, moved, rest)
         d_new[np.flatnonzero(moved == i)[0], np.flatnonzero(rest == j)[0]] = np.inf
         if d_new.min() < max(1.2, r):
+            return None
+        return f"{sym[i]}{i}-{sym[j]}{j} {r:.2f} A"
+
+    return _perturbed_copies(frames, n, seed, push)
+
+
+def _perturbed_copies(frames: list[Atoms], n: int, seed: int, perturb) -> list[Atoms]:
+    """Up to ``n`` unlabelled training copies of ``frames`` (taken in turn), each changed in place by
+    ``perturb(frame, rng, k)`` (``k``: copies made so far), which returns the change's description (kept as
+    ``info['contact']``), ``None`` to draw again, or ``False`` when no frame can give one; 20 draws per copy."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n * 20):
+        if len(out) == n or not frames:
+            break
+        f = frames[k % len(frames)].copy()
+        tag = perturb(f, rng, len(out))
+        if tag is False:
+            break
+        if tag is None:
             continue
         f.calc = None
         f.info.pop("labelled_by", None)
-        f.info.update(split="train", contact=f"{sym[i]}{i}-{sym[j]}{j} {r:.2f} A")
+        f.info.update(split="train", contact=tag)
         out.append(f)
     return out
 
@@ -212,22 +225,16 @@ def stretch_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
     from ..geometry import minimum_image, pair_distances
     from ..md.bonds import bond_topology
 
-    rng = np.random.default_rng(seed)
-    out = []
-    for k in range(n * 20):
-        if len(out) == n or not frames:
-            break
-        f = frames[k % len(frames)].copy()
+    def stretch(f, rng, k):
         if "mol_id" not in f.arrays:
             raise LinmrError("stretch frames (key potential.stretch_frames) need the per-atom array mol_id in the "
                              "explored frames")
         bi, bj = bond_topology(f)
-        partners = np.concatenate([bi, bj])
-        n_bonds = np.bincount(partners, minlength=len(f))
+        n_bonds = np.bincount(np.concatenate([bi, bj]), minlength=len(f))
         sym = np.array(f.get_chemical_symbols())
         terminal = np.flatnonzero((n_bonds == 1) & (sym != "Li"))
         if not len(terminal):
-            break
+            return False
         lis = np.flatnonzero(sym == "Li")
         near = terminal[pair_distances(f, terminal, lis).min(axis=1) < STRETCH_NEAR_LI_A] if len(lis) else terminal[:0]
         mol = f.arrays["mol_id"]
@@ -250,13 +257,9 @@ def stretch_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
                 f.positions[i] = old
             else:
                 break  # no terminal atom left to stretch in this frame
-        if not done:
-            continue
-        f.calc = None
-        f.info.pop("labelled_by", None)
-        f.info.update(split="train", contact="stretch " + ", ".join(tags))
-        out.append(f)
-    return out
+        return "stretch " + ", ".join(tags) if done else None
+
+    return _perturbed_copies(frames, n, seed, stretch)
 
 
 def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
