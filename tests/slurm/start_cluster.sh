@@ -102,7 +102,9 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   sleep 0.5
 fi
 
-running() { [ -f "/run/$1.pid" ] && kill -0 "$(cat "/run/$1.pid")" 2>/dev/null; }
+# by name, not only by PID: a stale pid file whose PID a later process reuses would leave slurmd unstarted and the
+# node "not responding" (seen on a long-lived machine, 2026-12-05)
+running() { [ -f "/run/$1.pid" ] && [ "$(ps -o comm= -p "$(cat "/run/$1.pid")" 2>/dev/null)" = "$1" ]; }
 running slurmctld || slurmctld
 running slurmd || slurmd
 for _ in $(seq 60); do
