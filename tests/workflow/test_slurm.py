@@ -295,8 +295,8 @@ def test_paper_rehearsal_on_real_slurm(slurm_cluster, tmp_path):
     summary = (r / "md/4M/summary.json").read_text()
     assert '"engine": "lammps"' in summary and "deepmd" in summary
     rounds = pd.read_csv(r / "potential/rounds.csv")
-    # round 0: 20 teacher frames per box and the schema's 4 contact frames per box
-    assert list(rounds["round"]) == [0, 1] and rounds["selected_frames"].iloc[0] == 2 * (20 + 4)
+    # round 0: 20 teacher frames per box, the schema's 4 contact frames and the rehearsal's 2 stretch frames per box
+    assert list(rounds["round"]) == [0, 1] and rounds["selected_frames"].iloc[0] == 2 * (20 + 4 + 2)
     assert rounds["explored_frames"].iloc[1] == 40  # the student explored both boxes in round 1 (60 steps / 3)
     assert (r / "potential/round_1/model_0.pb").stat().st_size > 10_000
     # production frames where the ensemble disagrees are handed on for active learning
