@@ -150,6 +150,27 @@ def test_a_later_round_starts_from_the_previous_rounds_model(settings, ensemble,
                                tmp_path / "m.pb", tmp_path / "t")
 
 
+def test_the_last_round_trains_final_steps_even_without_new_labels(settings, ensemble, labels, tmp_path):
+    """final_steps: a round before the last that gained no label copies its predecessor's model; the last round
+    trains (from the previous model, for final_steps) all the same: the production model's final training."""
+    from linmr import potential
+
+    d = labels[0]
+    (tmp_path / "none.extxyz").write_text("")
+    dp = {**settings["potential"]["deepmd"], "reuse_steps": 5, "reuse_start_lr": 1e-3, "final_steps": 7}
+    pot = {**settings["potential"], "rounds": 3, "deepmd": dp}
+    args = ([d / "labels.extxyz"], [tmp_path / "none.extxyz"], d / "model_0.pb", pot, SPECIES, 0)
+    mid = potential.train_member(*args, 1, tmp_path / "m1.pb", tmp_path / "t1", previous_frozen=d / "frozen_0.pb",
+                                 out_frozen=tmp_path / "f1.pb")
+    assert mid["copied"] and (tmp_path / "m1.pb").read_bytes() == (d / "model_0.pb").read_bytes()
+    last = potential.train_member(*args, 2, tmp_path / "m2.pb", tmp_path / "t2", previous_frozen=d / "frozen_0.pb",
+                                  out_frozen=tmp_path / "f2.pb")
+    assert not last["copied"] and last["numb_steps"] == 7 and last["init_frz_model"] == str(d / "frozen_0.pb")
+    steps = [int(ln.split()[0]) for ln in (tmp_path / "t2/run/lcurve.out").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
+    assert steps[-1] == 7, steps
+
+
 def test_lammps_deviation_equals_the_python_ensembles(ensemble, tiny_box, tmp_path):
     from linmr.md import lammps
     from linmr.potential import deepmd

@@ -26,3 +26,10 @@ def test_descriptor_follows_the_config_and_seeds_differ():
     assert inp["model"]["fitting_net"]["seed"] != d["seed"] != inp["training"]["seed"]
     assert inp["learning_rate"]["decay_steps"] == 50 and inp["training"]["numb_steps"] == 1000
     assert inp["model"]["type_map"] == SPECIES
+
+
+def test_energy_weight_reaches_the_loss_and_forces_keep_theirs():
+    loss = _input(energy_pref=20.0)["loss"]
+    assert (loss["start_pref_e"], loss["limit_pref_e"]) == (0.02, 20.0)
+    assert (loss["start_pref_f"], loss["limit_pref_f"]) == (1000.0, 1.0)
+    assert _input(energy_pref=1.0)["loss"]["limit_pref_e"] == 1.0

@@ -408,11 +408,14 @@ def train_member(label_paths, new_label_paths, previous_model, potential: dict, 
     """One ensemble member of a round, trained on every training label so far (test frames held out, used as
     deepmd-kit's validation set). A round that added no label copies the previous round's model. With
     ``potential.deepmd.reuse_steps``, a later round starts from ``previous_frozen`` (the same member's uncompressed
-    model of the round before) instead of from scratch. ``out_frozen`` receives the uncompressed frozen model."""
+    model of the round before) instead of from scratch. With ``potential.deepmd.final_steps`` the last round trains
+    its models for that many steps, new labels or not (the production model's final training).
+    ``out_frozen`` receives the uncompressed frozen model."""
     from ..fileio import copy_file
     from . import deepmd
 
-    if round_ > 0 and not read_labels(new_label_paths):
+    final = round_ == potential["rounds"] - 1 and potential["deepmd"]["final_steps"] is not None
+    if round_ > 0 and not final and not read_labels(new_label_paths):
         copy_file(previous_model, out_model)
         if out_frozen is not None:
             copy_file(previous_frozen or previous_model, out_frozen)
@@ -432,7 +435,7 @@ def train_member(label_paths, new_label_paths, previous_model, potential: dict, 
     valid_sys = deepmd.write_systems(test, wd / "data" / "valid", tm)
     out = deepmd.train(potential["deepmd"], tm, train_sys, valid_sys, seed=1 + 97 * member + 10007 * round_,
                        work_dir=wd / "run", out_model=out_model, threads=threads, log=log,
-                       init_frz_model=previous_frozen if reuse else None, out_frozen=out_frozen)
+                       init_frz_model=previous_frozen if reuse else None, out_frozen=out_frozen, final=final)
     return {"copied": False, "n_train_frames": len(train), "n_valid_frames": len(test), **out}
 
 

@@ -106,7 +106,7 @@ def training_input(settings: dict, type_map: list[str], train: list[str], valid:
         "model": model,
         "learning_rate": {"type": "exp", "start_lr": s["start_lr"], "stop_lr": s["stop_lr"],
                           "decay_steps": max(1, s["numb_steps"] // 20)},
-        "loss": {"type": "ener", "start_pref_e": 0.02, "limit_pref_e": 1.0, "start_pref_f": 1000.0, "limit_pref_f": 1.0,
+        "loss": {"type": "ener", "start_pref_e": 0.02, "limit_pref_e": s["energy_pref"], "start_pref_f": 1000.0, "limit_pref_f": 1.0,
                  "start_pref_v": s["virial_pref"] * 0.02, "limit_pref_v": s["virial_pref"]},
         "training": {"training_data": {"systems": list(train), "batch_size": "auto"},
                      "validation_data": {"systems": list(valid), "batch_size": "auto", "numb_btch": 1},
@@ -128,13 +128,14 @@ def _dp(args: list[str], cwd: Path, log_name: str, threads: int) -> float:
 
 def train(settings: dict, type_map: list[str], train_systems: list[str], valid_systems: list[str], seed: int,
           work_dir: str | Path, out_model: str | Path, threads: int = 1, log=print, init_frz_model=None,
-          out_frozen=None) -> dict:
+          out_frozen=None, final: bool = False) -> dict:
     """Train, freeze (and, with ``compress``, compress) one model in ``work_dir``; the model is copied to
     ``out_model`` and, where ``out_frozen`` is given, the uncompressed frozen graph to it.
 
     With ``init_frz_model`` (an uncompressed frozen model of the same architecture) training starts from its
     weights and its own model section (resolved ``sel`` included: ``--use-pretrain-script``), for
-    ``reuse_steps`` from ``reuse_start_lr``: the way DP-GEN reuses a round's models in the next.
+    ``reuse_steps`` from ``reuse_start_lr``: the way DP-GEN reuses a round's models in the next. With ``final``
+    (the last round) ``final_steps``, where set, replaces the number of steps.
     Returns timings (s) and the last learning-curve line (energy/force RMSE on validation)."""
     wd = Path(work_dir)
     if wd.exists():
@@ -142,6 +143,8 @@ def train(settings: dict, type_map: list[str], train_systems: list[str], valid_s
     wd.mkdir(parents=True)
     if init_frz_model is not None:
         settings = {**settings, "numb_steps": settings["reuse_steps"], "start_lr": settings["reuse_start_lr"]}
+    if final and settings["final_steps"] is not None:
+        settings = {**settings, "numb_steps": settings["final_steps"]}
     srtab = None
     if settings["zbl"]:
         # relative to the work folder: a later round that reuses this model's script finds its own copy
