@@ -4,7 +4,7 @@ from ase import Atoms
 
 from linmr import potential
 
-SETTINGS = {"frames_per_round": 2, "test_every": 5, "trust_lo_eV_A": 0.1, "trust_hi_eV_A": 0.5,
+SETTINGS = {"frames_per_round": 2, "test_every": 5, "li_contact_frames": 0, "trust_lo_eV_A": 0.1, "trust_hi_eV_A": 0.5,
             "converged_fraction": 0.9}
 
 
@@ -111,6 +111,39 @@ def test_stretch_frames_pull_terminal_atoms_out_along_their_bond():
     from linmr import LinmrError
     with pytest.raises(LinmrError, match="potential.stretch_frames"):
         potential.stretch_frames([no_mol], 1, seed=0)
+
+
+def test_li_contact_frames_push_a_li_onto_atoms_of_other_molecules_element_by_element():
+    """A Li+ between two waters: each copy moves only the Li+, along the line to the nearest H, then O (the elements
+    of LI_X_ELEMENTS present, in turn) of another molecule, to 1.0-1.6 Å of it, never within 1.2 Å of a third
+    atom; round 0 appends the copies after the stretch frames."""
+    water = [[0, 0, 0], [0.76, 0.59, 0], [-0.76, 0.59, 0]]
+    pos = [[5, 5, 5], [5, 2.2, 5], [5, 3.16, 5], [5.93, 1.96, 5], [7.5, 5, 5], [8.09, 5.76, 5], [8.09, 4.24, 5]]
+    a = Atoms("Li" + "OH2" * 2, positions=pos, cell=[11, 11, 11], pbc=True)
+    a.arrays["mol_id"] = np.array([0, 1, 1, 1, 2, 2, 2])
+    out = potential.li_contact_frames([a], 6, seed=2)
+    assert len(out) == 6
+    targets = []
+    for f in out:
+        assert f.calc is None and f.info["split"] == "train"
+        pair, r = f.info["contact"].split()[0], float(f.info["contact"].split()[1])
+        i, j = (int("".join(c for c in p if c.isdigit())) for p in pair.split("-"))
+        assert i == 0 and f[j].symbol != "Li" and a.arrays["mol_id"][j] != a.arrays["mol_id"][i]
+        lo, hi = potential.LI_X_CONTACT_A
+        assert lo - 0.01 <= r <= hi + 0.01 and np.isclose(f.get_distance(0, j, mic=True), r, atol=0.01)
+        assert np.allclose(f.positions[1:], a.positions[1:])  # only the Li+ moved
+        rest = [k for k in range(1, len(a)) if k != j]
+        assert f.get_distances(0, rest, mic=True).min() >= 1.2
+        # the nearest atom of that element to the Li+ before the move
+        same = [k for k in range(1, len(a)) if a[k].symbol == f[j].symbol]
+        assert j == same[int(np.argmin(a.get_distances(0, same, mic=True)))]
+        targets.append(f[j].symbol)
+    assert targets == ["H", "O"] * 3
+    assert len({f.info["contact"] for f in out}) == 6
+    chosen, row = potential.select(0, {"2M": [a.copy() for _ in range(5)]},
+                                   {**SETTINGS, "contact_frames": 1, "stretch_frames": 1, "li_contact_frames": 2})
+    assert [f.info.get("contact", "")[:3] for f in chosen["2M"]][-2:] == ["Li0", "Li0"]
+    assert potential.li_contact_frames([Atoms("OH2", positions=water, cell=[5, 5, 5], pbc=True)], 2, seed=0) == []
 
 
 def test_a_label_job_with_nothing_selected_writes_an_empty_table(tmp_path):

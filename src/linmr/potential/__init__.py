@@ -185,6 +185,48 @@ def contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
     return _perturbed_copies(frames, n, seed, push)
 
 
+LI_X_CONTACT_A = (1.0, 1.6)  # Li+ to an atom of another molecule in li_contact_frames (Å; Li-O binds at ~1.95 Å)
+LI_X_ELEMENTS = ("H", "N", "O", "F", "C", "S")  # the element a Li+ is pushed onto, in turn
+
+
+def li_contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
+    """``n`` unlabelled copies of ``frames`` with one Li+ moved along the line to the nearest atom of another molecule
+    (its element taken in turn from ``LI_X_ELEMENTS``, the next one where a frame has none) until they are a distance
+    drawn in ``LI_X_CONTACT_A`` apart, for the teacher to label: the Li+-anion and Li+-solvent repulsion inside the
+    first shell, where :func:`contact_frames` pushes a Li+ only onto another Li+ in boxes with several. Students
+    trained 32,000 steps on frames without it let a Li+ run into a DME hydrogen (0.87 Å) and fuse with an FSI
+    nitrogen (0.92 Å), just outside the DP-ZBL switch (README, "Longer final training"). A move that brings the Li+
+    within 1.2 Å of any third atom is drawn again."""
+    from ..geometry import minimum_image, pair_distances
+
+    def push(f, rng, k):
+        sym = np.array(f.get_chemical_symbols())
+        lis = np.flatnonzero(sym == "Li")
+        if not len(lis):
+            return False
+        i = int(rng.choice(lis))
+        mol = f.arrays["mol_id"] if "mol_id" in f.arrays else np.arange(len(f))
+        others = np.flatnonzero((mol != mol[i]) & (sym != "Li"))
+        present = [e for e in LI_X_ELEMENTS if np.any(sym[others] == e)]
+        if not present:
+            return False
+        element = present[k % len(present)]
+        vec = minimum_image(f.positions - f.positions[i], f.cell.array)
+        dist = np.linalg.norm(vec, axis=1)
+        targets = others[sym[others] == element]
+        j = int(targets[np.argmin(dist[targets])])
+        r = float(rng.uniform(*LI_X_CONTACT_A))
+        if dist[j] <= r:
+            return None
+        f.positions[i] += vec[j] / dist[j] * (dist[j] - r)
+        rest = np.setdiff1d(np.arange(len(f)), [i, j])
+        if pair_distances(f, [i], rest).min() < 1.2:
+            return None
+        return f"{sym[i]}{i}-{sym[j]}{j} {r:.2f} A"
+
+    return _perturbed_copies(frames, n, seed, push)
+
+
 def _perturbed_copies(frames: list[Atoms], n: int, seed: int, perturb) -> list[Atoms]:
     """Up to ``n`` unlabelled training copies of ``frames`` (taken in turn), each changed in place by
     ``perturb(frame, rng, k)`` (``k``: copies made so far), which returns the change's description (kept as
@@ -267,8 +309,9 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
 
     Round 0 takes ``frames_per_round`` frames evenly over each exploration (every ``test_every``-th of them
     is marked as a test frame) and adds ``contact_frames`` training frames with a Li+ pushed onto its nearest
-    Li+, or a molecule onto its neighbour (:func:`contact_frames`), and ``stretch_frames`` training frames with
-    terminal bonds stretched (:func:`stretch_frames`). Later rounds classify each explored frame by
+    Li+, or a molecule onto its neighbour (:func:`contact_frames`), ``stretch_frames`` training frames with
+    terminal bonds stretched (:func:`stretch_frames`) and ``li_contact_frames`` with a Li+ pushed onto an atom of
+    another molecule (:func:`li_contact_frames`). Later rounds classify each explored frame by
     its force deviation (accurate below ``trust_lo_eV_A``, candidate up to ``trust_hi_eV_A``, failed above) and
     take up to ``frames_per_round`` candidates evenly; when at least ``converged_fraction`` of the frames are accurate
     the round is converged and selects nothing. A frame with overlapping atoms (the student's MD collapsed) counts
@@ -284,7 +327,8 @@ def select(round_: int, explored: dict, potential: dict) -> tuple[dict, dict]:
                 f.info["split"] = "test" if k % potential["test_every"] == potential["test_every"] - 1 else "train"
             train = [f for f in picked if f.info["split"] == "train"]
             chosen[conc] = (picked + contact_frames(train, potential["contact_frames"], seed=len(chosen))
-                            + stretch_frames(train, potential["stretch_frames"], seed=1000 + len(chosen)))
+                            + stretch_frames(train, potential["stretch_frames"], seed=1000 + len(chosen))
+                            + li_contact_frames(train, potential["li_contact_frames"], seed=2000 + len(chosen)))
             counts["candidate"] += len(frames)
             continue
         d = np.array([f.info["max_devi_f_eV_A"] for f in frames])
