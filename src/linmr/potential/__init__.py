@@ -191,8 +191,8 @@ LI_X_ELEMENTS = ("H", "N", "O", "F", "C", "S")  # the element a Li+ is pushed on
 
 def li_contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
     """``n`` unlabelled copies of ``frames`` with one Li+ moved along the line to the nearest atom of another molecule
-    (its element taken in turn from ``LI_X_ELEMENTS``, the next one where a frame has none) until they are a distance
-    drawn in ``LI_X_CONTACT_A`` apart, for the teacher to label: the Li+-anion and Li+-solvent repulsion inside the
+    (its element taken in turn from ``LI_X_ELEMENTS``; the next one where a frame has none or the move is blocked)
+    until they are a distance drawn in ``LI_X_CONTACT_A`` apart, for the teacher to label: the Li+-anion and Li+-solvent repulsion inside the
     first shell, where :func:`contact_frames` pushes a Li+ only onto another Li+ in boxes with several. Students
     trained 32,000 steps on frames without it let a Li+ run into a DME hydrogen (0.87 Å) and fuse with an FSI
     nitrogen (0.92 Å), just outside the DP-ZBL switch (README, "Longer final training"). A move that brings the Li+
@@ -210,19 +210,20 @@ def li_contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
         present = [e for e in LI_X_ELEMENTS if np.any(sym[others] == e)]
         if not present:
             return False
-        element = present[k % len(present)]
         vec = minimum_image(f.positions - f.positions[i], f.cell.array)
         dist = np.linalg.norm(vec, axis=1)
-        targets = others[sym[others] == element]
-        j = int(targets[np.argmin(dist[targets])])
         r = float(rng.uniform(*LI_X_CONTACT_A))
-        if dist[j] <= r:
-            return None
-        f.positions[i] += vec[j] / dist[j] * (dist[j] - r)
-        rest = np.setdiff1d(np.arange(len(f)), [i, j])
-        if pair_distances(f, [i], rest).min() < 1.2:
-            return None
-        return f"{sym[i]}{i}-{sym[j]}{j} {r:.2f} A"
+        start = f.positions[i].copy()
+        for element in present[k % len(present):] + present[:k % len(present)]:  # a blocked element: the next one
+            targets = others[sym[others] == element]
+            j = int(targets[np.argmin(dist[targets])])
+            if dist[j] <= r:
+                continue
+            f.positions[i] = start + vec[j] / dist[j] * (dist[j] - r)
+            if pair_distances(f, [i], np.setdiff1d(np.arange(len(f)), [i, j])).min() >= 1.2:
+                return f"{sym[i]}{i}-{sym[j]}{j} {r:.2f} A"
+            f.positions[i] = start
+        return None
 
     return _perturbed_copies(frames, n, seed, push)
 
