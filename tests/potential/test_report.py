@@ -43,3 +43,24 @@ def test_sf_bonds_are_intramolecular_and_across_the_boundary():
     table = structure_table({"x": [a]}, {"x": [a]})
     assert list(table["box"]) == ["x", "all"]
     assert table["sf_difference_A"].abs().max() == 0.0
+
+
+def test_structure_table_pools_student_replicas_and_gives_the_error_of_the_difference():
+    def sf(length):
+        a = Atoms("SF", positions=[[5, 5, 5], [5, 5, 5 + length]], cell=[10.0] * 3, pbc=True)
+        a.arrays["mol_id"] = np.array([0, 0])
+        return a
+
+    teacher = {"1M": [sf(1.64)], "2M": [sf(1.62)]}
+    student = {"1M": [[sf(1.60)], [sf(1.62)], [sf(1.70)]], "2M": [[sf(1.62)], [sf(1.62)], [sf(1.62)]]}
+    table = structure_table(teacher, student).set_index("box")
+    assert table.loc["1M", "replicas"] == 3 and table.loc["1M", "frames_student"] == 3
+    assert table.loc["1M", "sf_difference_A"] == pytest.approx(1.64 - 1.64, abs=1e-9)
+    assert table.loc["1M", "sf_difference_se_A"] == pytest.approx(np.std([1.60, 1.62, 1.70], ddof=1) * np.sqrt(4 / 3))
+    assert table.loc["2M", "sf_difference_se_A"] == pytest.approx(0.0, abs=1e-9)
+    # pooled: replica k of every box together
+    assert table.loc["all", "sf_difference_se_A"] == pytest.approx(
+        np.std([1.61, 1.62, 1.66], ddof=1) * np.sqrt(4 / 3))
+    # one replica: no error estimate
+    single = structure_table(teacher, {"1M": [sf(1.6)], "2M": [sf(1.6)]})
+    assert single["replicas"].eq(1).all() and single["sf_difference_se_A"].isna().all()

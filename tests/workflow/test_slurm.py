@@ -308,6 +308,8 @@ def test_paper_rehearsal_on_real_slurm(slurm_cluster, tmp_path):
     assert acc["n_frames"] == 8 and 0 < acc["force_rmse_eV_A"] < 0.4 and acc["teacher"].startswith("chgnet"), acc
     structure = pd.read_csv(r / "potential/structure.csv")
     assert set(structure["box"]) == {"3M", "4M", "all"} and structure["sf_mean_student_A"].notna().all()
+    # three student replicas per box (report_replicas, default 3): their spread is the error of the difference
+    assert structure["replicas"].eq(3).all() and structure["sf_difference_se_A"].notna().all()
     assert (r / "figures/potential_rdf.png").exists() and (r / "figures/potential_rounds.png").exists()
     # production: every stride-th step written, the ensemble's deviation recorded beside it, progress in the log
     from ase.io import read

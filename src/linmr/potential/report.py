@@ -60,22 +60,41 @@ def first_peak(r, g, r_min: float = 1.5, smooth: int = 3, half_width: int = 2) -
     return float(r[i])
 
 
+def _sf_mean(frames) -> float:
+    sf = sf_bond_lengths(frames)
+    return float(sf.mean()) if len(sf) else np.nan
+
+
 def structure_table(teacher: dict, student: dict) -> pd.DataFrame:
-    """Per box (and pooled): mean S–F bond (Å) and Li–O first g(r) peak (Å) of teacher and student MD."""
+    """Per box (and pooled): mean S–F bond (Å) and Li–O first g(r) peak (Å) of teacher and student MD.
+
+    ``teacher`` maps a box to its frames (one trajectory); ``student`` maps it to a list of replica trajectories
+    (the same protocol, other velocity seeds), or to frames (one replica). The student's values pool its
+    replicas. With two replicas or more, the spread of the per-replica values (sample standard deviation) is the
+    noise of one trajectory of that length, and ``*_difference_se_A`` = spread x sqrt(1 + 1/replicas) is the
+    standard error of the difference to the teacher's single trajectory (taken to be as noisy as one replica)."""
+    student = {k: v if v and isinstance(v[0], list) else [v] for k, v in student.items()}
     rows = []
     for label in [*teacher, "all"]:
         t = sum(teacher.values(), []) if label == "all" else teacher[label]
-        s = sum(student.values(), []) if label == "all" else student[label]
-        sf_t, sf_s = sf_bond_lengths(t), sf_bond_lengths(s)
-        pk_t, pk_s = first_peak(*li_o_rdf(t)), first_peak(*li_o_rdf(s))
-        rows.append({"box": label, "frames_teacher": len(t), "frames_student": len(s),
-                     "sf_mean_teacher_A": float(sf_t.mean()) if len(sf_t) else np.nan,
-                     "sf_mean_student_A": float(sf_s.mean()) if len(sf_s) else np.nan,
-                     "li_o_peak_teacher_A": pk_t, "li_o_peak_student_A": pk_s})
+        if label == "all":
+            n = min(len(v) for v in student.values())
+            reps = [sum((student[k][i] for k in student), []) for i in range(n)]
+        else:
+            reps = student[label]
+        s = sum(reps, [])
+        row = {"box": label, "frames_teacher": len(t), "frames_student": len(s), "replicas": len(reps),
+               "sf_mean_teacher_A": _sf_mean(t), "sf_mean_student_A": _sf_mean(s),
+               "li_o_peak_teacher_A": first_peak(*li_o_rdf(t)), "li_o_peak_student_A": first_peak(*li_o_rdf(s))}
+        for key, per_replica in (("sf", [_sf_mean(r) for r in reps]),
+                                 ("li_o_peak", [first_peak(*li_o_rdf(r)) for r in reps])):
+            spread = float(np.nanstd(per_replica, ddof=1)) if np.sum(np.isfinite(per_replica)) >= 2 else np.nan
+            row[f"{key}_difference_se_A"] = spread * np.sqrt(1.0 + 1.0 / len(reps))
+        rows.append(row)
     out = pd.DataFrame(rows)
     out["sf_difference_A"] = out["sf_mean_student_A"] - out["sf_mean_teacher_A"]
     out["li_o_peak_difference_A"] = out["li_o_peak_student_A"] - out["li_o_peak_teacher_A"]
-    return out
+    return out[[c for c in out.columns if not c.endswith("_se_A")] + ["sf_difference_se_A", "li_o_peak_difference_se_A"]]
 
 
 def rdf_figure(teacher: list[Atoms], student: list[Atoms], table: pd.DataFrame, path, footer: str | None = None):
@@ -129,18 +148,23 @@ def evaluate(concs, inputs, outputs: dict, potential: dict, md: dict, seed: int,
                targets="force RMSE <= 0.1 eV/A, energy RMSE <= 5 meV/atom")
     write_csv(outputs["accuracy"], pd.DataFrame([acc]))
     log(pd.DataFrame([acc]).T.to_string())
-    # student MD on each training box, as long as the teacher's round-0 run, at the same temperature
+    # student MD on each training box, as long as the teacher's round-0 run, at the same temperature, in
+    # report_replicas replicas (velocity seeds) whose spread is the noise of one such trajectory
     teacher_md, student_md = {}, {}
     for conc, box_path, t_path in zip(concs, inputs["boxes"], inputs["teacher_md"]):
         teacher_md[conc] = read_frames(t_path, what="teacher MD", periodic=True)
         box = read_frames(box_path, what="training box", periodic=True)[-1]
-        frames, _ = lammps.explore(box, models[:1], Path(work_dir) / conc, steps=potential["explore_steps"],
-                                   stride=potential["explore_stride"], temperature_K=potential["explore_temperature_K"],
-                                   timestep_fs=md["timestep_fs"], friction_per_fs=md["friction_per_fs"], seed=seed + 7,
-                                   executable=executable, log=log)
-        student_md[conc] = [f for f in frames if f.info["step"] > 0]
+        student_md[conc] = []
+        for k in range(potential["report_replicas"]):
+            frames, _ = lammps.explore(box, models[:1], Path(work_dir) / conc / f"replica_{k}",
+                                       steps=potential["explore_steps"], stride=potential["explore_stride"],
+                                       temperature_K=potential["explore_temperature_K"], timestep_fs=md["timestep_fs"],
+                                       friction_per_fs=md["friction_per_fs"], seed=seed + 7 + 100 * k,
+                                       executable=executable, log=log)
+            student_md[conc].append([f for f in frames if f.info["step"] > 0])
     table = structure_table(teacher_md, student_md)
     write_csv(outputs["structure"], table)
     log(table.to_string(index=False))
-    rdf_figure(sum(teacher_md.values(), []), sum(student_md.values(), []), table, outputs["rdf"], footer=footer)
+    rdf_figure(sum(teacher_md.values(), []), sum(sum(student_md.values(), []), []), table, outputs["rdf"],
+               footer=footer)
     return {"accuracy": acc, "structure": table}
