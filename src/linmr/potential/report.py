@@ -105,7 +105,8 @@ def rdf_figure(teacher: list[Atoms], student: list[Atoms], table: pd.DataFrame, 
     pooled = table[table["box"] == "all"].iloc[0]
     for frames, name, key in ((teacher, "teacher", "teacher"), (student, "student", "student")):
         r, g = li_o_rdf(frames)
-        ax1.plot(r, g, label=f"{name} (peak {pooled[f'li_o_peak_{key}_A']:.2f} Å)")
+        runs = f", {int(pooled['replicas'])} replicas" if key == "student" and pooled.get("replicas", 1) > 1 else ""
+        ax1.plot(r, g, label=f"{name}{runs} (peak {pooled[f'li_o_peak_{key}_A']:.2f} Å)")
         sf = sf_bond_lengths(frames)
         if len(sf):
             ax2.hist(sf, bins=40, range=(1.3, 2.1), histtype="step", density=True,
