@@ -135,6 +135,10 @@ CASES = [
                                                  _set(["potential"], {"n_salt": [1, 1], "explore_stride": 10,
                                                                       "student_explore_steps": 5})),
      ["potential.explore_stride", "potential.student_explore_steps = 5"]),
+    ("final-steps-round-before-round-1", _many(_set(["md", "engine"], "lammps"), _set(["md", "potential"], "deepmd"),
+                                              _set(["potential"], {"n_salt": [1, 1], "rounds": 2,
+                                                                   "deepmd": {"final_steps_round": -2}})),
+     ["potential.deepmd.final_steps_round", "-2", "potential.rounds = 2"]),
     ("level-study-unknown-reference", _set(["dft", "level_study"], {"reference": "PBE0/def2-QZVP"}),
      ["dft.level_study.reference", "'PBE0/def2-QZVP'", "PBE/pcSseg-2"]),
     ("level-study-duplicate", _set(["dft", "level_study"], {"levels": [

@@ -552,6 +552,10 @@ def _check_potential(config: dict) -> None:
     if isinstance(sel, list) and len(sel) != len(config["descriptor"]["species"]):
         raise LinmrError(f"config key 'potential.deepmd.sel': {len(sel)} entries for the "
                          f"{len(config['descriptor']['species'])} species of descriptor.species (the type map)")
+    if pot["rounds"] + pot["deepmd"]["final_steps_round"] < 1:
+        raise LinmrError(f"config key 'potential.deepmd.final_steps_round': {pot['deepmd']['final_steps_round']} "
+                         f"counts back past round 1 of potential.rounds = {pot['rounds']} (round 0 trains numb_steps "
+                         "from scratch); raise potential.rounds or move final_steps_round toward -1")
     if pot["deepmd"]["rcut_smth_A"] >= pot["deepmd"]["rcut_A"]:
         raise LinmrError("config key 'potential.deepmd.rcut_smth_A' must be below potential.deepmd.rcut_A")
 

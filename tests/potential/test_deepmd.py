@@ -171,6 +171,26 @@ def test_the_last_round_trains_final_steps_even_without_new_labels(settings, ens
     assert steps[-1] == 7, steps
 
 
+def test_final_steps_round_minus_two_trains_the_round_before_the_last_long(settings, ensemble, labels, tmp_path):
+    """final_steps_round -2: the round before the last trains final_steps (labels or not); the last round explores
+    with it and, without new labels, copies it (with labels it would continue reuse_steps from it)."""
+    from linmr import potential
+
+    d = labels[0]
+    (tmp_path / "none.extxyz").write_text("")
+    dp = {**settings["potential"]["deepmd"], "reuse_steps": 5, "reuse_start_lr": 1e-3, "final_steps": 7,
+          "final_steps_round": -2}
+    pot = {**settings["potential"], "rounds": 3, "deepmd": dp}
+    args = ([d / "labels.extxyz"], [tmp_path / "none.extxyz"], d / "model_0.pb", pot, SPECIES, 0)
+    long = potential.train_member(*args, 1, tmp_path / "m1.pb", tmp_path / "t1", previous_frozen=d / "frozen_0.pb",
+                                  out_frozen=tmp_path / "f1.pb")
+    assert not long["copied"] and long["numb_steps"] == 7
+    args = ([d / "labels.extxyz"], [tmp_path / "none.extxyz"], tmp_path / "m1.pb", pot, SPECIES, 0)
+    last = potential.train_member(*args, 2, tmp_path / "m2.pb", tmp_path / "t2", previous_frozen=tmp_path / "f1.pb",
+                                  out_frozen=tmp_path / "f2.pb")
+    assert last["copied"] and (tmp_path / "m2.pb").read_bytes() == (tmp_path / "m1.pb").read_bytes()
+
+
 def test_lammps_deviation_equals_the_python_ensembles(ensemble, tiny_box, tmp_path):
     from linmr.md import lammps
     from linmr.potential import deepmd

@@ -454,13 +454,15 @@ def train_member(label_paths, new_label_paths, previous_model, potential: dict, 
     """One ensemble member of a round, trained on every training label so far (test frames held out, used as
     deepmd-kit's validation set). A round that added no label copies the previous round's model. With
     ``potential.deepmd.reuse_steps``, a later round starts from ``previous_frozen`` (the same member's uncompressed
-    model of the round before) instead of from scratch. With ``potential.deepmd.final_steps`` the last round trains
-    its models for that many steps, new labels or not (the production model's final training).
+    model of the round before) instead of from scratch. With ``potential.deepmd.final_steps`` the round
+    ``final_steps_round`` (from the end; -1: the last) trains its models for that many steps, new labels or not (the
+    long final training; with -2 the last round explores with those models and continues from them).
     ``out_frozen`` receives the uncompressed frozen model."""
     from ..fileio import copy_file
     from . import deepmd
 
-    final = round_ == potential["rounds"] - 1 and potential["deepmd"]["final_steps"] is not None
+    final = (round_ == potential["rounds"] + potential["deepmd"]["final_steps_round"]
+             and potential["deepmd"]["final_steps"] is not None)
     if round_ > 0 and not final and not read_labels(new_label_paths):
         copy_file(previous_model, out_model)
         if out_frozen is not None:

@@ -135,7 +135,7 @@ def train(settings: dict, type_map: list[str], train_systems: list[str], valid_s
     With ``init_frz_model`` (an uncompressed frozen model of the same architecture) training starts from its
     weights and its own model section (resolved ``sel`` included: ``--use-pretrain-script``), for
     ``reuse_steps`` from ``reuse_start_lr``: the way DP-GEN reuses a round's models in the next. With ``final``
-    (the last round) ``final_steps``, where set, replaces the number of steps.
+    (the round ``final_steps_round``, by default the last) ``final_steps``, where set, replaces the number of steps.
     Returns timings (s) and the last learning-curve line (energy/force RMSE on validation)."""
     wd = Path(work_dir)
     if wd.exists():
