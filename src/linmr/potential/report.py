@@ -94,7 +94,8 @@ def structure_table(teacher: dict, student: dict) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out["sf_difference_A"] = out["sf_mean_student_A"] - out["sf_mean_teacher_A"]
     out["li_o_peak_difference_A"] = out["li_o_peak_student_A"] - out["li_o_peak_teacher_A"]
-    return out[[c for c in out.columns if not c.endswith("_se_A")] + ["sf_difference_se_A", "li_o_peak_difference_se_A"]]
+    errors = ["sf_difference_se_A", "li_o_peak_difference_se_A"]
+    return out[[c for c in out.columns if c not in errors] + errors]
 
 
 def rdf_figure(teacher: list[Atoms], student: list[Atoms], table: pd.DataFrame, path, footer: str | None = None):
