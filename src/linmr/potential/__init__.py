@@ -194,10 +194,10 @@ def li_contact_frames(frames: list[Atoms], n: int, seed: int) -> list[Atoms]:
     (its element taken in turn from ``LI_X_ELEMENTS``; the next one where a frame has none or the move is blocked)
     until they are a distance drawn in ``LI_X_CONTACT_A`` apart, for the teacher to label: the Li+-anion and
     Li+-solvent repulsion inside the first shell, where :func:`contact_frames` pushes a Li+ only onto another Li+ in
-    boxes with several. Students
-    trained 32,000 steps on frames without it let a Li+ run into a DME hydrogen (0.87 Å) and fuse with an FSI
-    nitrogen (0.92 Å), just outside the DP-ZBL switch (README, "Longer final training"). A move that brings the Li+
-    within 1.2 Å of any third atom is drawn again."""
+    boxes with several. Students trained 32,000 steps on frames without it let a Li+ run into a DME hydrogen
+    (0.87 Å) and fuse with an FSI nitrogen (0.92 Å), just outside the DP-ZBL switch; with 6 per box a workstation
+    run's ensembles disagreed far more and its student was no more stable (README, "Longer final training"). A move
+    that brings the Li+ within 1.2 Å of any third atom is drawn again."""
     from ..geometry import minimum_image, pair_distances
 
     def push(f, rng, k):
