@@ -7,7 +7,7 @@ from linmr.system.boxes import concentration_box
 
 with rule_log(snakemake, threads=False) as smk:
     p = smk.params
-    atoms, meta = concentration_box(smk.wildcards.conc, p.conc, p.species, p.tolerance_A, p.seed)
+    atoms, meta = concentration_box(smk.wildcards.conc, p.conc, p.species, p.tolerance_A, p.seed, p.clearance_A)
     meta["density_source"] = smk.config["density_source"]  # recorded, not a setting (never reruns the box)
     fileio.write_frames(smk.output.box, atoms)
     fileio.write_json(smk.output.meta, meta)

@@ -10,6 +10,7 @@ rule box:
         conc=lambda w: CONCS[w.conc],
         species=SPECIES,
         tolerance_A=config["box"]["tolerance_A"],
+        clearance_A=config["box"]["cation_clearance_A"],
         seed=config["seed"],
     threads: 1
     conda:

@@ -16,6 +16,7 @@ rule potential_box:
         conc=lambda w: {**CONCS[w.conc], "n_salt": POTENTIAL_N_SALT[w.conc]},
         species=SPECIES,
         tolerance_A=config["box"]["tolerance_A"],
+        clearance_A=None,  # training boxes keep strained Li+ sites (box.cation_clearance_A: production boxes only)
         seed=config["seed"],
     threads: 1
     conda:

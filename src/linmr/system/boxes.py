@@ -123,11 +123,13 @@ def min_intermolecular_distance(atoms: Atoms) -> float:
     return float(dist.min())
 
 
-def _site_distances(cand, positions, cell, cations, donor_idx, r_count):
+def _site_distances(cand, positions, cell, cations, donor_idx, r_count, others=None):
     """For each candidate site: the distance (Å, minimum image) to the nearest atom and to the nearest cation
-    (inf without cations), and the number of donor atoms within ``r_count`` Å. Periodic k-d trees keep
-    this linear in the box size (a dense distance matrix of a 4,500-atom box would need tens of GB); a
-    skewed cell falls back to the dense minimum-image matrix."""
+    (inf without cations), the number of donor atoms within ``r_count`` Å and the distance to the nearest atom of
+    ``others`` (indices; inf where None or empty). Periodic k-d trees keep this linear in the box size (a dense
+    distance matrix of a 4,500-atom box would need tens of GB); a skewed cell falls back to the dense
+    minimum-image matrix."""
+    others = np.asarray([] if others is None else others, dtype=int)
     from scipy.spatial import cKDTree
 
     from ..geometry import is_orthogonal
@@ -135,7 +137,8 @@ def _site_distances(cand, positions, cell, cations, donor_idx, r_count):
     if not is_orthogonal(cell):
         d = np.linalg.norm(minimum_image(cand[:, None, :] - positions[None, :, :], cell), axis=-1)
         d_cat = d[:, cations].min(axis=1) if len(cations) else np.full(len(cand), np.inf)
-        return d.min(axis=1), d_cat, (d[:, donor_idx] <= r_count).sum(axis=1)
+        d_oth = d[:, others].min(axis=1) if len(others) else np.full(len(cand), np.inf)
+        return d.min(axis=1), d_cat, (d[:, donor_idx] <= r_count).sum(axis=1), d_oth
     box = np.diag(cell).copy()
 
     def wrapped(x):
@@ -149,7 +152,9 @@ def _site_distances(cand, positions, cell, cations, donor_idx, r_count):
              else np.full(len(cand), np.inf))
     n_donors = cKDTree(wrapped(positions[donor_idx].copy()), boxsize=box).query_ball_point(c, r_count,
                                                                                            return_length=True)
-    return d_min, d_cat, np.asarray(n_donors)
+    d_oth = (cKDTree(wrapped(positions[others].copy()), boxsize=box).query(c, k=1)[0] if len(others)
+             else np.full(len(cand), np.inf))
+    return d_min, d_cat, np.asarray(n_donors), d_oth
 
 
 def insert_cations(
@@ -163,6 +168,7 @@ def insert_cations(
     min_cation_dist: float = 3.5,
     seed: int = 0,
     n_directions: int = 300,
+    clearance: float | None = None,
 ) -> Atoms:
     """Insert ``n`` monatomic cations where each binds the most donor atoms.
 
@@ -170,8 +176,14 @@ def insert_cations(
     from the nearest oxygen), which a short-ranged MLIP with no electrostatics closes only
     slowly. Here each cation is placed at ``r_donor`` Å from a donor atom, in the direction
     that gives the most donors within ``r_donor + 0.5`` Å, at least ``min_dist`` Å from every
-    other atom and ``min_cation_dist`` Å from other cations. Molecules are appended with
-    new ``mol_id``s and ``mol_name`` ``name``.
+    other atom, ``clearance`` Å (where given) from every atom that is not a donor and
+    ``min_cation_dist`` Å from other cations. Molecules are appended with new ``mol_id``s and
+    ``mol_name`` ``name``.
+
+    Without a clearance most Li+ of a workstation box start 1.7-2.3 Å from a DME hydrogen or
+    carbon (a donor direction is drawn at random, not along a lone pair); a DeePMD student that
+    binds Li+ there (the seventh workstation run: one Li+ in each of two boxes held among DME
+    methyls for all 10 ps, where CHGNet pushes it out) keeps it for the whole run.
     """
     rng = np.random.default_rng(seed)
     out = atoms.copy()
@@ -186,12 +198,17 @@ def insert_cations(
         dirs /= np.linalg.norm(dirs, axis=-1, keepdims=True)
         cand = (out.positions[donor_idx][:, None, :] + r_donor * dirs).reshape(-1, 3)
         cations = np.flatnonzero(sym == symbol)
-        d_min, d_cation, n_donors = _site_distances(cand, out.positions, cell, cations, donor_idx, r_donor + 0.5)
+        others = np.flatnonzero(~np.isin(sym, donors) & (sym != symbol)) if clearance else None
+        d_min, d_cation, n_donors, d_other = _site_distances(cand, out.positions, cell, cations, donor_idx,
+                                                             r_donor + 0.5, others)
         ok = d_min >= min(min_dist, r_donor) - 1e-9
+        if clearance:
+            ok &= d_other >= clearance - 1e-9
         if len(cations):
             ok &= d_cation >= min_cation_dist
         if not ok.any():
-            raise LinmrError(f"no site found to insert {symbol} #{k + 1} at {r_donor} Å from a donor")
+            far = f" and {clearance} Å from every non-donor atom (key box.cation_clearance_A)" if clearance else ""
+            raise LinmrError(f"no site found to insert {symbol} #{k + 1} at {r_donor} Å from a donor{far}")
         score = n_donors + rng.uniform(0, 0.1, len(cand))
         # prefer more donors, then the roomiest site
         score = score + 0.2 * np.clip(d_min - min_dist, 0, 1)
@@ -205,12 +222,13 @@ def insert_cations(
     return out
 
 
-def build_box(species: dict, comp: Composition, seed: int, tolerance: float = 2.0, solvate_cations: bool = True) -> Atoms:
+def build_box(species: dict, comp: Composition, seed: int, tolerance: float = 2.0, solvate_cations: bool = True,
+              clearance: float | None = None) -> Atoms:
     """A packed box for ``comp``; ``species`` maps role (cation/anion/solvent) to ``(name, Atoms)``.
 
     With ``solvate_cations`` (monatomic cations only) anions and solvent are packed by
-    packmol and the cations inserted at donor sites by :func:`insert_cations`; otherwise
-    all three are packed by packmol. Atom order: cations, anions, solvent either way.
+    packmol and the cations inserted at donor sites by :func:`insert_cations` (``clearance``: Å
+    from every non-donor atom, None: none beyond packmol's 1.7 Å); otherwise all three are packed by packmol. Atom order: cations, anions, solvent either way.
     """
     cation_name, cation = species["cation"]
     anion_name, anion = species["anion"]
@@ -227,7 +245,7 @@ def build_box(species: dict, comp: Composition, seed: int, tolerance: float = 2.
         tolerance=tolerance,
     )
     if insert:
-        atoms = insert_cations(atoms, comp.n_salt, cation[0].symbol, cation_name, seed=seed)
+        atoms = insert_cations(atoms, comp.n_salt, cation[0].symbol, cation_name, seed=seed, clearance=clearance)
         order = np.r_[np.arange(len(atoms) - comp.n_salt, len(atoms)), np.arange(len(atoms) - comp.n_salt)]
         atoms = atoms[order]
     gap = min_intermolecular_distance(atoms)
@@ -241,7 +259,8 @@ def build_box(species: dict, comp: Composition, seed: int, tolerance: float = 2.
     return atoms
 
 
-def concentration_box(label: str, conc: dict, species: dict, tolerance_A: float, seed: int) -> tuple[Atoms, dict]:
+def concentration_box(label: str, conc: dict, species: dict, tolerance_A: float, seed: int,
+                      clearance_A: float | None = None) -> tuple[Atoms, dict]:
     """The packed box of one ``concentrations`` entry (molarity, density, n_salt) and its description.
 
     ``species`` is the config's ``species`` section (cation/anion/solvent: name, SMILES, charge).
@@ -254,13 +273,14 @@ def concentration_box(label: str, conc: dict, species: dict, tolerance_A: float,
     m_salt = molar_mass(species["cation"]["smiles"]) + molar_mass(species["anion"]["smiles"])
     m_solv = molar_mass(species["solvent"]["smiles"])
     comp = composition(conc["molarity_mol_L"], conc["density_g_cm3"], conc["n_salt"], m_salt, m_solv)
-    atoms = build_box(templates, comp, seed=seed, tolerance=tolerance_A)
+    atoms = build_box(templates, comp, seed=seed, tolerance=tolerance_A, clearance=clearance_A)
     atoms.info["concentration"] = label
     meta = {
         "concentration": label,
         **comp.as_dict(),
         "n_atoms": len(atoms),
         "seed": seed,
+        "cation_clearance_A": clearance_A,
         "min_intermolecular_distance_A": atoms.info["min_intermolecular_distance_A"],
         "salt_molar_mass_g_mol": m_salt,
         "solvent_molar_mass_g_mol": m_solv,
