@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine:
-#   make demo   -> set up .venv and run the whole chain on config/config.yaml (CPU, ~17 min on 2 cores)
+#   make demo   -> set up .venv and run the whole chain on config/config.yaml (CPU, ~13 min on 2 cores)
 #   make test   -> set up .venv and run the tests
 PYTHON ?= python3
 VENV := .venv
