@@ -129,16 +129,18 @@ def _site_distances(cand, positions, cell, cations, donor_idx, r_count, others=N
     ``others`` (indices; inf where None or empty). Periodic k-d trees keep this linear in the box size (a dense
     distance matrix of a 4,500-atom box would need tens of GB); a skewed cell falls back to the dense
     minimum-image matrix."""
-    others = np.asarray([] if others is None else others, dtype=int)
     from scipy.spatial import cKDTree
 
     from ..geometry import is_orthogonal
 
+    others = np.asarray([] if others is None else others, dtype=int)
     if not is_orthogonal(cell):
         d = np.linalg.norm(minimum_image(cand[:, None, :] - positions[None, :, :], cell), axis=-1)
-        d_cat = d[:, cations].min(axis=1) if len(cations) else np.full(len(cand), np.inf)
-        d_oth = d[:, others].min(axis=1) if len(others) else np.full(len(cand), np.inf)
-        return d.min(axis=1), d_cat, (d[:, donor_idx] <= r_count).sum(axis=1), d_oth
+
+        def nearest(idx):
+            return d[:, idx].min(axis=1) if len(idx) else np.full(len(cand), np.inf)
+
+        return d.min(axis=1), nearest(cations), (d[:, donor_idx] <= r_count).sum(axis=1), nearest(others)
     box = np.diag(cell).copy()
 
     def wrapped(x):
@@ -147,14 +149,14 @@ def _site_distances(cand, positions, cell, cations, donor_idx, r_count, others=N
         return x
 
     c = wrapped(np.array(cand, float))
-    d_min = cKDTree(wrapped(positions.copy()), boxsize=box).query(c, k=1)[0]
-    d_cat = (cKDTree(wrapped(positions[cations].copy()), boxsize=box).query(c, k=1)[0] if len(cations)
-             else np.full(len(cand), np.inf))
+
+    def nearest(idx):
+        return (cKDTree(wrapped(positions[idx].copy()), boxsize=box).query(c, k=1)[0] if len(idx)
+                else np.full(len(cand), np.inf))
+
     n_donors = cKDTree(wrapped(positions[donor_idx].copy()), boxsize=box).query_ball_point(c, r_count,
                                                                                            return_length=True)
-    d_oth = (cKDTree(wrapped(positions[others].copy()), boxsize=box).query(c, k=1)[0] if len(others)
-             else np.full(len(cand), np.inf))
-    return d_min, d_cat, np.asarray(n_donors), d_oth
+    return nearest(np.arange(len(positions))), nearest(cations), np.asarray(n_donors), nearest(others)
 
 
 def insert_cations(
@@ -228,7 +230,8 @@ def build_box(species: dict, comp: Composition, seed: int, tolerance: float = 2.
 
     With ``solvate_cations`` (monatomic cations only) anions and solvent are packed by
     packmol and the cations inserted at donor sites by :func:`insert_cations` (``clearance``: Å
-    from every non-donor atom, None: none beyond packmol's 1.7 Å); otherwise all three are packed by packmol. Atom order: cations, anions, solvent either way.
+    from every non-donor atom, None: none beyond the 1.7 Å from any atom); otherwise all three are
+    packed by packmol. Atom order: cations, anions, solvent either way.
     """
     cation_name, cation = species["cation"]
     anion_name, anion = species["anion"]
